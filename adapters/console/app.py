@@ -1,0 +1,68 @@
+"""The interactive terminal chat: read a command, answer it, repeat until quit or EOF."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from adapters.console.render import render_error, render_reply
+from bot.commands import run_command
+from bot.errors import UserError
+from bot.service import PaperService
+
+__all__ = ["ask_stdin", "run_console"]
+
+log = logging.getLogger(__name__)
+
+GREETING = "paperbot — type /papers help for commands, quit to leave."
+PROMPT = "papers> "
+_QUIT = {"quit", "exit", ":q", "/quit", "/exit"}
+
+Ask = Callable[[str], Awaitable[str | None]]
+
+
+async def ask_stdin(prompt: str) -> str | None:
+    """Read one line from the terminal without blocking the event loop; None at EOF."""
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+async def answer(service: PaperService, line: str, *, colour: bool, width: int) -> str:
+    """The terminal text answering one command; a user error becomes its message."""
+    try:
+        reply = await run_command(service, line)
+    except UserError as exc:
+        return render_error(str(exc), colour=colour)
+    except Exception:
+        log.exception("command failed: %r", line[:200])
+        return render_error("Sorry, something went wrong on our side.", colour=colour)
+    return render_reply(reply, colour=colour, width=width)
+
+
+async def run_console(
+    service: PaperService,
+    *,
+    ask: Ask = ask_stdin,
+    out: TextIO | None = None,
+    colour: bool | None = None,
+) -> None:
+    """Chat until the user quits; every command of ``/papers help`` works here."""
+    out = out or sys.stdout
+    if colour is None:
+        colour = out.isatty()
+    width = min(shutil.get_terminal_size((88, 24)).columns, 100)
+    print(GREETING, file=out)
+    while True:
+        line = await ask(PROMPT)
+        if line is None or line.strip().lower() in _QUIT:
+            print(file=out)
+            return
+        if not line.strip():
+            continue
+        print(await answer(service, line, colour=colour, width=width), file=out, flush=True)

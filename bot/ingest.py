@@ -1,0 +1,254 @@
+"""Getting papers in: import files (HF daily JSON, arXiv JSONL, our exports) and fetch.
+
+Each file (or each fetched day) is written in one transaction, so an interrupted import
+leaves whole files behind, never half of one. A malformed record is counted as bad,
+reported, and skipped; it never stops the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import logging
+import lzma
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from bot.errors import SourceError
+from bot.models import Paper, UpsertCounts
+from bot.snapshot import bundled_snapshot, paper_from_record
+from bot.sources.arxiv import ArxivClient, parse_listing_record
+from bot.sources.hf import HFClient, parse_daily_item
+from bot.store.base import PaperStore
+
+__all__ = [
+    "FetchReport",
+    "ImportReport",
+    "fetch",
+    "find_files",
+    "import_paths",
+    "load_snapshot_if_empty",
+    "read_file",
+]
+
+log = logging.getLogger(__name__)
+
+_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz", ".jsonl.xz", ".json.xz")
+_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+MAX_REPORTED_ERRORS = 20
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did, file by file added up."""
+
+    counts: UpsertCounts = UpsertCounts()
+    files: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add_error(self, message: str) -> None:
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(message)
+
+
+def find_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The importable files named by ``paths``; folders are searched recursively."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.name.endswith(_SUFFIXES)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _open(path: Path) -> IO[str]:
+    if path.name.endswith(".xz"):
+        return lzma.open(path, "rt", encoding="utf-8")
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def _day_from_name(path: Path) -> dt.date | None:
+    m = _DATE_IN_NAME.search(path.name)
+    if not m:
+        return None
+    try:
+        return dt.date.fromisoformat(m.group(1))
+    except ValueError:
+        return None
+
+
+def _parse_record(obj: Any, day: dt.date | None) -> Paper:
+    """One record of any format we read; ``ValueError`` when it is not a paper."""
+    if not isinstance(obj, dict):
+        raise ValueError("record is not a JSON object")
+    if "paper" in obj:
+        return parse_daily_item(obj, day=day)
+    if "abstract" in obj:  # our own export format
+        return paper_from_record(obj)
+    if "summary" in obj and "id" in obj and "upvotes" not in obj:
+        return parse_listing_record(obj, day=day)
+    if "id" in obj and ("upvotes" in obj or "authors" in obj):  # a bare HF paper object
+        return parse_daily_item({"paper": obj}, day=day)
+    raise ValueError("unknown record format")
+
+
+def read_file(path: Path) -> tuple[list[Paper], list[str]]:
+    """Parse one file into papers and error messages (``path:line: reason``)."""
+    day = _day_from_name(path)
+    papers: list[Paper] = []
+    errors: list[str] = []
+    with _open(path) as fh:
+        if path.name.removesuffix(".gz").removesuffix(".xz").endswith(".jsonl"):
+            records: Iterator[tuple[int, Any]] = _jsonl(fh, errors, path)
+        else:
+            try:
+                data = json.load(fh)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                return [], [f"{path}: not valid JSON ({exc})"]
+            if isinstance(data, dict) and isinstance(data.get("data"), list):
+                data = data["data"]  # the {"status", "date", "count", "data"} wrapper
+            records = enumerate(data if isinstance(data, list) else [data], 1)
+        for n, obj in records:
+            try:
+                papers.append(_parse_record(obj, day))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                errors.append(f"{path}:{n}: {exc}")
+    return papers, errors
+
+
+def _jsonl(fh: IO[str], errors: list[str], path: Path) -> Iterator[tuple[int, Any]]:
+    for n, line in enumerate(fh, 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(f"{path}:{n}: not valid JSON ({exc.msg})")
+
+
+def _observed_at(paper: Paper, fallback: dt.datetime) -> dt.datetime:
+    # A recorded count is as old as the day it was recorded; end of that day, UTC.
+    if paper.day:
+        return dt.datetime.combine(paper.day, dt.time(23, 59), tzinfo=dt.UTC)
+    return fallback
+
+
+async def import_paths(
+    store: PaperStore,
+    paths: Sequence[str | Path],
+    *,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import every file named by ``paths`` (folders recursively)."""
+    files = find_files(paths)
+    report = ImportReport()
+    for i, path in enumerate(files, 1):
+        try:
+            papers, errors = read_file(path)
+        except OSError as exc:
+            papers, errors = [], [f"{path}: cannot read ({exc.strerror or exc})"]
+        except (EOFError, lzma.LZMAError, gzip.BadGzipFile) as exc:
+            papers, errors = [], [f"{path}: damaged archive ({exc})"]
+        for message in errors:
+            report.add_error(message)
+            log.warning("skipped %s", message)
+        report.counts += await upsert_by_day(store, papers, now=now)
+        report.counts += UpsertCounts(bad=len(errors))
+        report.files += 1
+        if progress:
+            progress(i, len(files))
+    return report
+
+
+async def upsert_by_day(
+    store: PaperStore, papers: Sequence[Paper], *, now: dt.datetime
+) -> UpsertCounts:
+    """Upsert ``papers``, dating each upvote count by the day it was recorded."""
+    by_time: dict[dt.datetime, list[Paper]] = {}
+    for p in papers:
+        by_time.setdefault(_observed_at(p, now), []).append(p)
+    counts = UpsertCounts()
+    for when, group in sorted(by_time.items()):
+        counts += await store.upsert_papers(group, observed_at=min(when, now))
+    return counts
+
+
+@dataclass
+class FetchReport:
+    counts: UpsertCounts = UpsertCounts()
+    days: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+async def fetch(
+    store: PaperStore,
+    *,
+    days: Sequence[dt.date],
+    now: dt.datetime,
+    hf: HFClient | None = None,
+    arxiv: ArxivClient | None = None,
+    categories: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> FetchReport:
+    """Fetch HF daily papers for ``days`` and today's arXiv listings for ``categories``.
+
+    A day or category that fails is reported and the rest go on; if every request
+    fails for want of a network, the first ``SourceError`` is raised instead.
+    """
+    report = FetchReport()
+    jobs: list[tuple[str, Callable[[], Any]]] = []
+    if hf is not None:
+        jobs += [(f"Hugging Face {d}", _hf_day(hf, d)) for d in days]
+    if arxiv is not None:
+        jobs += [(f"arXiv {c}", _arxiv_listing(arxiv, c)) for c in categories]
+    first_error: SourceError | None = None
+    for i, (label, job) in enumerate(jobs, 1):
+        try:
+            papers = await job()
+        except SourceError as exc:
+            first_error = first_error or exc
+            report.failures.append(f"{label}: {exc}")
+            log.warning("fetch of %s failed: %s", label, exc)
+        else:
+            report.counts += await store.upsert_papers(papers, observed_at=now)
+            report.days += 1
+        if progress:
+            progress(i, len(jobs))
+    if first_error is not None and report.days == 0:
+        raise first_error
+    return report
+
+
+def _hf_day(hf: HFClient, day: dt.date) -> Callable[[], Any]:
+    return lambda: hf.daily_papers(day)
+
+
+def _arxiv_listing(arxiv: ArxivClient, category: str) -> Callable[[], Any]:
+    return lambda: arxiv.listing(category)
+
+
+async def load_snapshot_if_empty(
+    store: PaperStore, *, now: dt.datetime, snapshot: Path | None = None
+) -> ImportReport | None:
+    """Fill an empty database from the bundled snapshot; None when nothing was done."""
+    if await store.count_papers():
+        return None
+    path = snapshot or bundled_snapshot()
+    if path is None:
+        log.warning("the database is empty and no bundled snapshot was found")
+        return None
+    log.info("loading the bundled paper snapshot from %s", path)
+    return await import_paths(store, [path], now=now)

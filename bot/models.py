@@ -1,0 +1,144 @@
+"""The data paperbot passes around: papers, search hits, and platform-neutral replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "Card",
+    "Link",
+    "Paper",
+    "Period",
+    "Recommendation",
+    "Reply",
+    "UpsertCounts",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One paper, keyed by its bare arXiv id; every field but ``id`` may be unknown.
+
+    ``day`` is the day the paper was featured (Hugging Face daily papers) or listed (arXiv
+    new submissions); trending windows are made of days. ``upvotes`` is None when the
+    source does not count upvotes (arXiv), which is not the same as zero.
+    """
+
+    id: str
+    version: int | None = None
+    title: str = ""
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    published_at: dt.datetime | None = None
+    day: dt.date | None = None
+    categories: tuple[str, ...] = ()
+    upvotes: int | None = None
+    comments: int | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
+    thumbnail: str | None = None
+    source: str = ""
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.id}"
+
+    @property
+    def hf_url(self) -> str:
+        return f"https://huggingface.co/papers/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """What an ingest did: papers added, changed, already known as they are, rejected."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    bad: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.bad + other.bad,
+        )
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged + self.bad
+
+
+class Period(StrEnum):
+    """A trending window."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+    @property
+    def days(self) -> int:
+        return {"day": 1, "week": 7, "month": 30}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """A paper picked for someone, with its score and a one-line reason."""
+
+    paper: Paper
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One paper as every adapter shows it; adapters only lay it out.
+
+    All text is plain (no markup): adapters escape it for their platform.
+    """
+
+    paper_id: str
+    title: str
+    url: str
+    authors: str
+    date: str
+    upvotes: int | None
+    categories: tuple[str, ...]
+    summary: str
+    abstract: str
+    reason: str = ""
+    links: tuple[Link, ...] = ()
+    thumbnail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A platform-neutral answer: a complete plain-text fallback plus optional cards.
+
+    ``title`` heads the reply; ``notes`` are short remarks shown under it (for example
+    that the newest data is older than the window asked for); ``footer`` says how to get
+    more (next page). ``text`` alone must read well where cards cannot be shown.
+    """
+
+    text: str
+    title: str = ""
+    cards: tuple[Card, ...] = ()
+    notes: tuple[str, ...] = ()
+    footer: str = ""
+    meta: dict[str, str] = field(default_factory=dict)

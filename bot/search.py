@@ -1,0 +1,174 @@
+"""Hybrid search: FTS5 finds candidates, rapidfuzz rescues typos and re-ranks.
+
+The plan, in order, stopping once there are enough candidates:
+
+1. every word must match (the last one also as a prefix while it is being typed), and a
+   word the index has never seen is replaced by its closest indexed spellings;
+2. any of the informative words may match (rare words first), so a half-remembered
+   title with a wrong word still finds its paper.
+
+Candidates are then re-ranked by how well the title matches the whole query (rapidfuzz),
+how many query words the paper contains, their BM25 relevance and, a little, upvotes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz, process
+
+from bot.models import Paper
+from bot.query import Query
+from bot.store.base import PaperStore, TextQuery
+from bot.text import tokenize
+
+__all__ = ["Hit", "corrections", "plan", "rerank", "run_search"]
+
+CANDIDATES = 120
+# Words so common that OR-ing them finds everything and ranks nothing.
+_COMMON_SHARE = 0.15
+_MIN_TYPO_LEN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    paper: Paper
+    score: float
+    matched: tuple[str, ...] = ()  # query words the paper contains
+
+
+def corrections(term: str, vocabulary: Mapping[str, int], *, limit: int = 3) -> tuple[str, ...]:
+    """Indexed words that ``term`` was probably meant to be (empty when it is known)."""
+    if term in vocabulary or len(term) < _MIN_TYPO_LEN or term.isdigit():
+        return ()
+    # One or two edits for a word this long: ratio >= 80 for 5+ letters, >= 75 for 4.
+    cutoff = 75 if len(term) == 4 else 80
+    matches = process.extract(
+        term,
+        _words_of_length(vocabulary, len(term)),
+        scorer=fuzz.ratio,
+        score_cutoff=cutoff,
+        limit=limit * 3,
+    )
+    # Among equally close spellings, prefer the one more papers use.
+    ranked = sorted(matches, key=lambda m: (-m[1], -vocabulary.get(m[0], 0)))
+    return tuple(word for word, _score, _ in ranked[:limit])
+
+
+_LENGTH_BUCKETS: dict[int, dict[int, list[str]]] = {}
+
+
+def _words_of_length(vocabulary: Mapping[str, int], length: int) -> list[str]:
+    # Bucket by length once per vocabulary object: a typo changes length by at most 2.
+    buckets = _LENGTH_BUCKETS.get(id(vocabulary))
+    if buckets is None:
+        _LENGTH_BUCKETS.clear()
+        buckets = {}
+        for word in vocabulary:
+            if not word.isdigit():
+                buckets.setdefault(len(word), []).append(word)
+        _LENGTH_BUCKETS[id(vocabulary)] = buckets
+    return [w for n in range(length - 2, length + 3) for w in buckets.get(n, ())]
+
+
+def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> list[TextQuery]:
+    """The full-text queries to try, strictest first (see the module docstring)."""
+    filters = {
+        "authors": query.authors,
+        "excluded": query.excluded,
+        "categories": query.categories,
+        "since": query.since,
+        "until": query.until,
+        "min_upvotes": query.min_upvotes,
+        "phrases": query.phrases,
+    }
+    groups = []
+    for i, term in enumerate(query.terms):
+        typing = query.open_ended and i == len(query.terms) - 1
+        fixes = () if typing else corrections(term, vocabulary)
+        groups.append((term, *fixes))
+    strict = TextQuery(groups=tuple(groups), prefix_last=query.open_ended, **filters)
+    stages = [strict]
+    if len(groups) > 1 or (groups and query.phrases):
+        common = max(50, total_papers * _COMMON_SHARE)
+        informative = [
+            g for g in groups if min(vocabulary.get(t, 0) for t in g) < common or len(g) > 1
+        ]
+        # The rarest words say most about which paper is meant.
+        informative.sort(key=lambda g: min(vocabulary.get(t, 0) for t in g))
+        loose_groups = tuple(informative[:8]) or tuple(groups[:8])
+        loose = replace(strict, groups=loose_groups, phrases=(), match_any=True)
+        if query.phrases or query.authors:
+            # Phrases and authors stay required; only the words loosen.
+            anyword = tuple(t for g in loose_groups for t in g)
+            loose = replace(loose, match_any=False, groups=(anyword,))
+        stages.append(loose)
+    return stages
+
+
+def rerank(query: Query, papers: Iterable[tuple[Paper, float]]) -> list[Hit]:
+    """Order candidates (paper, bm25) for ``query``, best first."""
+    candidates = list(papers)
+    if not candidates:
+        return []
+    wanted = set(query.terms) | {t for p in query.phrases for t in p}
+    q_text = " ".join(tokenize(query.text)) or " ".join(sorted(wanted))
+    best_bm25 = max((score for _, score in candidates), default=0.0) or 1.0
+    hits = []
+    for paper, bm25 in candidates:
+        title = " ".join(tokenize(paper.title))
+        words = set(tokenize(f"{paper.title} {paper.abstract} {' '.join(paper.authors)}"))
+        matched = tuple(t for t in query.terms if t in words)
+        # Words that the user mistyped still count when a correction is in the paper.
+        near = sum(1 for t in wanted if t in words or _near_any(t, words))
+        coverage = near / len(wanted) if wanted else 1.0
+        title_sim = _title_similarity(q_text, title) if q_text else 0.0
+        popularity = math.log1p(paper.upvotes or 0) / math.log1p(500)
+        score = (
+            0.45 * title_sim
+            + 0.25 * coverage
+            + 0.22 * max(bm25, 0.0) / best_bm25
+            + 0.08 * min(popularity, 1.0)
+        )
+        hits.append(Hit(paper, score, matched))
+    hits.sort(key=lambda h: (-h.score, -(h.paper.upvotes or 0), h.paper.id))
+    return hits
+
+
+def _title_similarity(query: str, title: str) -> float:
+    if not title:
+        return 0.0
+    whole = fuzz.ratio(query, title)
+    # token_set_ratio forgives missing words (a partial title) but would give a
+    # one-word query 100 against any title containing it; weigh it by query length.
+    subset = fuzz.token_set_ratio(query, title) * min(1.0, len(query) / 25)
+    return max(whole, subset) / 100.0
+
+
+def _near_any(term: str, words: set[str]) -> bool:
+    if len(term) < _MIN_TYPO_LEN:
+        return False
+    hit = process.extractOne(term, words, scorer=fuzz.ratio, score_cutoff=80)
+    return hit is not None
+
+
+async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> list[Hit]:
+    """Search ``store`` for ``query`` and return up to ``limit`` hits, best first."""
+    if query.arxiv_id:
+        paper = await store.get_paper(query.arxiv_id.id)
+        return [Hit(paper, 1.0)] if paper else []
+    if query.is_empty:
+        return []
+    vocabulary = await store.vocabulary()
+    total = await store.count_papers()
+    found: dict[str, float] = {}
+    for stage in plan(query, vocabulary, total):
+        for pid, score in await store.text_search(stage, limit=CANDIDATES):
+            found.setdefault(pid, score)
+        if len(found) >= max(limit, 20):
+            break
+    papers = await store.get_papers(list(found))
+    hits = rerank(query, ((papers[pid], score) for pid, score in found.items() if pid in papers))
+    return hits[:limit]

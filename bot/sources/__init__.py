@@ -1,0 +1,19 @@
+"""Upstream paper sources (Hugging Face daily papers, arXiv) on an injected httpx client."""
+
+from bot.sources._http import RateLimiter, get, retry_after_seconds
+from bot.sources.arxiv import ArxivClient, parse_atom, parse_listing_record, parse_rss
+from bot.sources.hf import HFClient, parse_daily_item, parse_daily_response, parse_paper
+
+__all__ = [
+    "ArxivClient",
+    "HFClient",
+    "RateLimiter",
+    "get",
+    "parse_atom",
+    "parse_daily_item",
+    "parse_daily_response",
+    "parse_listing_record",
+    "parse_paper",
+    "parse_rss",
+    "retry_after_seconds",
+]

@@ -1,0 +1,171 @@
+"""Polite HTTP for the paper sources: retries with backoff, Retry-After, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import logging
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any
+
+import httpx
+
+from bot.errors import SourceResponseError, SourceUnavailable
+
+__all__ = ["MAX_RETRY_AFTER", "RateLimiter", "Sleep", "get", "retry_after_seconds"]
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+# A server asking us to wait longer than this is better treated as down for now; the
+# caller (a scheduled fetch, a user command) can try again later.
+MAX_RETRY_AFTER = 60.0
+
+# 429 and 5xx are the statuses a later attempt can change; other 4xx will not.
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Transport failures worth another try. UnsupportedProtocol, LocalProtocolError and
+# ProxyError come from our own configuration, and retrying them only wastes time.
+_RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+class RateLimiter:
+    """Spaces calls to :meth:`wait` at least ``interval`` seconds apart (arXiv asks for 3 s).
+
+    One limiter is shared by every request to the same service, including concurrent
+    ones: a lock makes them queue.
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._last: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Return once a request may be sent, sleeping if the previous one was too recent."""
+        async with self._lock:
+            now = self._clock()
+            if self._last is not None:
+                delay = self._last + self.interval - now
+                if delay > 0:
+                    log.debug("rate limit: waiting %.2f s", delay)
+                    await self._sleep(delay)
+                    # Never book a slot earlier than the one we waited for, even when the
+                    # clock did not move (a fake clock, a coarse timer).
+                    now = max(self._clock(), self._last + self.interval)
+            self._last = now
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (delta-seconds or an HTTP date).
+
+    Returns None when the header is missing or unreadable; the result is clamped to
+    ``0 .. MAX_RETRY_AFTER``.
+    """
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _one_line(exc: BaseException) -> str:
+    # httpx timeouts often carry no message at all; the class name says what happened.
+    text = " ".join(str(exc).split())
+    if not text:
+        text = type(exc).__name__
+    elif isinstance(exc, httpx.TimeoutException) and "timed out" not in text.lower():
+        text = f"{type(exc).__name__}: {text}"
+    return text[:200]
+
+
+def _unavailable(
+    url: httpx.URL, exc: BaseException, source: str, env_var: str | None
+) -> SourceUnavailable:
+    hint = f"offline? set {env_var} to use a mirror" if env_var else "offline?"
+    return SourceUnavailable(
+        f"cannot reach {url.host or url}: {_one_line(exc)} ({hint})", source=source
+    )
+
+
+async def get(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    params: Mapping[str, str | int] | None = None,
+    source: str,
+    env_var: str | None = None,
+    retries: int = 3,
+    backoff: float = 1.0,
+    sleep: Sleep = asyncio.sleep,
+    limiter: RateLimiter | None = None,
+    accept: Collection[int] = (),
+) -> httpx.Response:
+    """GET ``url`` through ``client`` (whose timeouts apply), retrying what may pass.
+
+    429, 5xx and transport errors are retried up to ``retries`` times, waiting
+    ``backoff * 2**n`` seconds or what ``Retry-After`` asks (at most ``MAX_RETRY_AFTER``).
+    A 2xx, or a status listed in ``accept`` (a 404 the caller handles, an error feed it
+    wants to read), is returned. Raises ``SourceUnavailable`` when the host cannot be
+    reached and ``SourceResponseError`` for any other final status. ``env_var`` names
+    the setting that moves this base URL, for the error message.
+    """
+    request_url = httpx.URL(url)
+    # Log host and path only: queries may hold what a user typed.
+    where = f"{request_url.host}{request_url.path}"
+    for attempt in range(retries + 1):
+        last = attempt == retries
+        if limiter is not None:
+            await limiter.wait()
+        try:
+            response = await client.get(url, params=params)
+        except _RETRY_ERRORS as exc:
+            if last:
+                raise _unavailable(request_url, exc, source, env_var) from exc
+            delay = backoff * 2**attempt
+            log.info(
+                "%s: %s; retry %d/%d in %.1f s", where, _one_line(exc), attempt + 1, retries, delay
+            )
+            await sleep(delay)
+            continue
+        except httpx.TransportError as exc:
+            raise _unavailable(request_url, exc, source, env_var) from exc
+
+        status = response.status_code
+        if response.is_success or status in accept:
+            return response
+        if status in _RETRY_STATUSES and not last:
+            asked = retry_after_seconds(response.headers.get("Retry-After"))
+            delay = asked if asked is not None else backoff * 2**attempt
+            log.warning(
+                "%s: HTTP %d; retry %d/%d in %.1f s", where, status, attempt + 1, retries, delay
+            )
+            await response.aclose()
+            await sleep(delay)
+            continue
+        raise SourceResponseError(
+            f"{request_url.host} answered HTTP {status} for {request_url.path}",
+            source=source,
+            status=status,
+        )
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -1,0 +1,28 @@
+"""Storage: the port (``PaperStore``) and the database behind a ``PAPERBOT_DATABASE_URL``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.errors import ConfigError
+from bot.store.base import PaperStore, TextQuery
+from bot.store.sqlite import SqliteStore
+
+__all__ = ["PaperStore", "SqliteStore", "TextQuery", "open_store"]
+
+
+@asynccontextmanager
+async def open_store(url: str) -> AsyncIterator[PaperStore]:
+    """Open the store a database URL names: ``sqlite:///path`` or ``sqlite://`` (memory)."""
+    if url.startswith("sqlite://"):
+        path = url.removeprefix("sqlite://")
+        # sqlite:///abs/path -> /abs/path; sqlite:// or sqlite:///:memory: -> memory.
+        path = path.removeprefix("/") if path.startswith("/:memory:") else path
+        async with SqliteStore.open(path or ":memory:") as store:
+            yield store
+        return
+    scheme = url.partition(":")[0] or url
+    raise ConfigError(
+        f"PAPERBOT_DATABASE_URL: unsupported database {scheme!r}; use sqlite:///path/to/file"
+    )

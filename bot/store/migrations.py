@@ -1,0 +1,102 @@
+"""Numbered schema migrations; each runs in one transaction together with its record."""
+
+from __future__ import annotations
+
+import logging
+
+import aiosqlite
+
+__all__ = ["MIGRATIONS", "apply_migrations"]
+
+log = logging.getLogger(__name__)
+
+# Append only: a released migration is never edited, a change is a new number.
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE papers (
+        id              TEXT PRIMARY KEY,
+        version         INTEGER,
+        title           TEXT NOT NULL DEFAULT '',
+        abstract        TEXT NOT NULL DEFAULT '',
+        authors         TEXT NOT NULL DEFAULT '[]',   -- JSON list of names
+        authors_text    TEXT NOT NULL DEFAULT '',     -- the same, for full-text search
+        published_at    TEXT,                         -- ISO 8601, UTC
+        day             TEXT,                         -- YYYY-MM-DD featured or listed
+        categories      TEXT NOT NULL DEFAULT '[]',
+        upvotes         INTEGER,
+        comments        INTEGER,
+        github_repo     TEXT,
+        github_stars    INTEGER,
+        project_page    TEXT,
+        ai_summary      TEXT,
+        ai_keywords     TEXT NOT NULL DEFAULT '[]',
+        thumbnail       TEXT,
+        source          TEXT NOT NULL DEFAULT '',
+        first_seen      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE INDEX papers_day ON papers(day);
+
+    CREATE TABLE upvote_history (
+        paper_id     TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        observed_at  TEXT NOT NULL,
+        upvotes      INTEGER NOT NULL,
+        PRIMARY KEY (paper_id, observed_at)
+    ) WITHOUT ROWID;
+
+    CREATE VIRTUAL TABLE papers_fts USING fts5(
+        title, abstract, authors_text,
+        content='papers', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    -- rank = bm25 with weights for title, abstract, authors: a title word says most.
+    INSERT INTO papers_fts(papers_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 4.0)');
+    CREATE VIRTUAL TABLE papers_vocab USING fts5vocab(papers_fts, 'row');
+
+    CREATE TRIGGER papers_ai AFTER INSERT ON papers BEGIN
+        INSERT INTO papers_fts(rowid, title, abstract, authors_text)
+        VALUES (new.rowid, new.title, new.abstract, new.authors_text);
+    END;
+    CREATE TRIGGER papers_ad AFTER DELETE ON papers BEGIN
+        INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors_text)
+        VALUES ('delete', old.rowid, old.title, old.abstract, old.authors_text);
+    END;
+    CREATE TRIGGER papers_au AFTER UPDATE OF title, abstract, authors_text ON papers BEGIN
+        INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors_text)
+        VALUES ('delete', old.rowid, old.title, old.abstract, old.authors_text);
+        INSERT INTO papers_fts(rowid, title, abstract, authors_text)
+        VALUES (new.rowid, new.title, new.abstract, new.authors_text);
+    END;
+    """,
+}
+
+
+async def apply_migrations(db: aiosqlite.Connection) -> list[int]:
+    """Apply every migration not yet recorded, in order; return the numbers applied."""
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+    async with db.execute("SELECT version FROM schema_migrations") as cur:
+        done = {row[0] async for row in cur}
+    applied = []
+    for number in sorted(MIGRATIONS):
+        if number in done:
+            continue
+        # executescript would commit on its own; run the script and its record as one
+        # explicit transaction so a failure leaves neither behind.
+        script = (
+            "BEGIN IMMEDIATE;\n"
+            f"{MIGRATIONS[number]}\n"
+            f"INSERT INTO schema_migrations(version) VALUES ({number:d});\n"
+            "COMMIT;"
+        )
+        try:
+            await db.executescript(script)
+        except Exception:
+            if db.in_transaction:
+                await db.rollback()
+            raise
+        log.info("applied database migration %d", number)
+        applied.append(number)
+    return applied

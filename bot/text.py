@@ -1,0 +1,32 @@
+"""Text helpers shared by search, ranking and formatting: tokens and tidy whitespace."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["clean_text", "fold", "tokenize"]
+
+_SPACE = re.compile(r"\s+")
+# Letters and digits form tokens; everything else separates them. This mirrors SQLite
+# FTS5's unicode61 tokenizer with remove_diacritics 2, so our tokens are its tokens.
+_TOKEN = re.compile(r"[^\W_]+")
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse arXiv's hard line wraps and whitespace runs; drop control characters."""
+    if not text:
+        return ""
+    return _SPACE.sub(" ", text.translate(_CONTROL)).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics (``Wübben`` -> ``wubben``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into folded word tokens, as the full-text index sees it."""
+    return _TOKEN.findall(fold(text))
