@@ -48,7 +48,7 @@ Progress = Callable[[int, int], None]
 class ImportReport:
     """What an import did, file by file added up."""
 
-    counts: UpsertCounts = UpsertCounts()
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
     files: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -188,7 +188,7 @@ async def upsert_by_day(
 
 @dataclass
 class FetchReport:
-    counts: UpsertCounts = UpsertCounts()
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
     days: int = 0
     failures: list[str] = field(default_factory=list)
 

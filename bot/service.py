@@ -119,10 +119,10 @@ class PaperService:
             raise InvalidInput(
                 "Type something to search for, e.g. `/papers search diffusion transformers`."
             )
+        if query.arxiv_id:
+            return await self.paper(str(query.arxiv_id))
         page = page or query.page
         hits = await run_search(self.store, query, limit=self.page_size * 10)
-        if query.arxiv_id and not hits:
-            return await self.paper(str(query.arxiv_id))
         shown = hits[(page - 1) * self.page_size : page * self.page_size]
         if not shown:
             where = "" if page == 1 else f" on page {page}"

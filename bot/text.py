@@ -23,7 +23,7 @@ def clean_text(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics (``Wübben`` -> ``wubben``)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text).casefold()
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

@@ -52,7 +52,9 @@ _ID_BATCH = 100
 
 
 def _parse_xml(xml: str | bytes, what: str) -> ET.Element:
-    # Bytes let the parser honour the document's own encoding declaration.
+    # The stdlib parser is enough here: the input comes from arXiv over https, and the
+    # bundled expat refuses entity-expansion bombs. Bytes let it honour the document's
+    # own encoding declaration.
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
     try:
         return ET.fromstring(data)
@@ -91,6 +93,12 @@ def _rfc822_date(text: str | None) -> dt.date | None:
         return email.utils.parsedate_to_datetime(text.strip()).date()
     except (TypeError, ValueError):
         return None
+
+
+def _strings(value: Any) -> list[str]:
+    """The cleaned, non-empty strings of a JSON string or list; nothing for other types."""
+    values = value if isinstance(value, list) else [value]
+    return [text for v in values if isinstance(v, str) and (text := clean_text(v))]
 
 
 def _unique(values: Sequence[str]) -> tuple[str, ...]:
@@ -210,20 +218,14 @@ def parse_listing_record(obj: Any, *, day: dt.date | None = None) -> Paper:
     arxiv_id = parse_arxiv_id(raw_id) if isinstance(raw_id, str) else None
     if arxiv_id is None:
         raise ValueError(f"listing record has no valid arXiv id: {str(raw_id)[:40]!r}")
-    categories = obj.get("categories")
-    authors = obj.get("authors")
     return Paper(
         id=arxiv_id.id,
         version=arxiv_id.version,
-        title=clean_text(obj.get("title") if isinstance(obj.get("title"), str) else ""),
-        abstract=clean_text(obj.get("summary") if isinstance(obj.get("summary"), str) else ""),
-        authors=_unique([clean_text(a) for a in authors if isinstance(a, str)])
-        if isinstance(authors, list)
-        else (),
+        title=" ".join(_strings(obj.get("title"))),
+        abstract=" ".join(_strings(obj.get("summary"))),
+        authors=tuple(_strings(obj.get("authors"))),
         day=day,
-        categories=_unique([clean_text(c) for c in categories if isinstance(c, str)])
-        if isinstance(categories, list)
-        else (),
+        categories=_unique(_strings(obj.get("categories"))),
         source="arxiv",
     )
 
@@ -244,7 +246,7 @@ class ArxivClient:
         self._api = api_url.rstrip("/")
         self._rss = rss_url.rstrip("/")
         self._sleep = sleep
-        self._limiter = limiter or RateLimiter(ARXIV_INTERVAL, sleep=sleep)
+        self._limiter = limiter if limiter is not None else RateLimiter(ARXIV_INTERVAL, sleep=sleep)
 
     async def _query(self, params: dict[str, str | int]) -> list[Paper]:
         response = await get(

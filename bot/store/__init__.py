@@ -14,11 +14,13 @@ __all__ = ["PaperStore", "SqliteStore", "TextQuery", "open_store"]
 
 @asynccontextmanager
 async def open_store(url: str) -> AsyncIterator[PaperStore]:
-    """Open the store a database URL names: ``sqlite:///path`` or ``sqlite://`` (memory)."""
-    if url.startswith("sqlite://"):
-        path = url.removeprefix("sqlite://")
-        # sqlite:///abs/path -> /abs/path; sqlite:// or sqlite:///:memory: -> memory.
-        path = path.removeprefix("/") if path.startswith("/:memory:") else path
+    """Open the store a database URL names.
+
+    As in SQLAlchemy: ``sqlite:///relative/file``, ``sqlite:////absolute/file``, and
+    ``sqlite://`` (or ``sqlite:///:memory:``) for a private in-memory database.
+    """
+    if url == "sqlite://" or url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite://").removeprefix("/")
         async with SqliteStore.open(path or ":memory:") as store:
             yield store
         return

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields, replace
@@ -51,6 +52,10 @@ _UPSERT = (
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:] if c != "upvotes")
     + ", upvotes = max(coalesce(papers.upvotes, 0), coalesce(excluded.upvotes, 0))"
     ", updated_at = excluded.updated_at"
+)
+_HISTORY_UPSERT = (
+    "INSERT INTO upvote_history(paper_id, observed_at, upvotes) VALUES (?, ?, ?) "
+    "ON CONFLICT(paper_id, observed_at) DO UPDATE SET upvotes = max(upvotes, excluded.upvotes)"
 )
 _FTS_COLUMN = {"title": "title", "abstract": "abstract", "authors": "authors_text"}
 
@@ -137,18 +142,21 @@ class SqliteStore:
     @asynccontextmanager
     async def open(cls, path: str | Path) -> AsyncIterator[SqliteStore]:
         """Open (creating if needed) the database at ``path`` and migrate it."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             db = await aiosqlite.connect(str(path), isolation_level=None)
-        except Exception as exc:  # sqlite3.OperationalError: bad path, permissions
+        except (OSError, sqlite3.Error) as exc:  # bad path, permissions, not a database
             raise StoreError(f"cannot open the database at {path}: {exc}") from exc
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await apply_migrations(db)
+            try:
+                await db.execute("PRAGMA busy_timeout=5000")
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.execute("PRAGMA foreign_keys=ON")
+                await db.execute("PRAGMA synchronous=NORMAL")
+                await apply_migrations(db)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"cannot use the database at {path}: {exc}") from exc
             yield cls(db)
         finally:
             await db.close()
@@ -185,12 +193,7 @@ class SqliteStore:
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
                     await self._db.executemany(_UPSERT, rows)
-                    await self._db.executemany(
-                        "INSERT INTO upvote_history(paper_id, observed_at, upvotes) "
-                        "VALUES (?, ?, ?) ON CONFLICT(paper_id, observed_at) "
-                        "DO UPDATE SET upvotes = max(upvotes, excluded.upvotes)",
-                        history,
-                    )
+                    await self._db.executemany(_HISTORY_UPSERT, history)
                     await self._db.commit()
                 except Exception as exc:
                     await self._db.rollback()

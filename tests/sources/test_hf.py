@@ -100,9 +100,7 @@ def test_mid_2025_items_carry_code_links_and_ai_fields():
 
 
 def test_submitted_on_daily_at_beats_the_day_argument():
-    papers, _ = parse_daily_response(
-        load("daily_papers_2025-07-15.json"), day=dt.date(2025, 7, 16)
-    )
+    papers, _ = parse_daily_response(load("daily_papers_2025-07-15.json"), day=dt.date(2025, 7, 16))
     assert {p.day for p in papers} == {dt.date(2025, 7, 15)}
 
 

@@ -1,0 +1,60 @@
+"""Shared fixtures: stores on real SQLite, the bundled snapshot, a fixed clock."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.ingest import load_snapshot_if_empty
+from bot.service import PaperService
+from bot.store import PaperStore, open_store
+
+TESTS = Path(__file__).parent
+DATA = TESTS / "data"
+SHARED = TESTS.parent.parent / "shared" / "data"
+# The bundled snapshot's newest day is 2026-07-01; "now" is a Wednesday soon after.
+NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[PaperStore]:
+    """An empty in-memory store."""
+    async with open_store("sqlite://") as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def snapshot_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database file holding the bundled snapshot, built once per test run."""
+    path = tmp_path_factory.mktemp("snapshot") / "papers.sqlite3"
+    url = f"sqlite:///{path}"
+
+    async def build() -> None:
+        async with open_store(url) as s:
+            report = await load_snapshot_if_empty(s, now=NOW)
+            assert report is not None and report.counts.new > 10_000
+
+    asyncio.run(build())
+    return url
+
+
+@pytest.fixture
+async def real_store(snapshot_db: str) -> AsyncIterator[PaperStore]:
+    """The ~14,000 real papers of the bundled snapshot (do not write to it)."""
+    async with open_store(snapshot_db) as s:
+        yield s
+
+
+@pytest.fixture
+def clock() -> list[dt.datetime]:
+    """A settable clock: tests assign ``clock[0]``."""
+    return [NOW]
+
+
+@pytest.fixture
+def service(real_store: PaperStore, clock: list[dt.datetime]) -> PaperService:
+    return PaperService(real_store, clock=lambda: clock[0])

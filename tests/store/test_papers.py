@@ -1,0 +1,229 @@
+"""The storage port's contract: keys, merging, upvote history, full-text search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError, StoreError
+from bot.models import Paper
+from bot.store import PaperStore, TextQuery, open_store
+
+T0 = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+
+
+def paper(pid: str = "2510.06131", **kw: object) -> Paper:
+    base: dict[str, object] = {
+        "title": "Attention Is All You Need",
+        "abstract": "We propose the Transformer, based solely on attention mechanisms.",
+        "authors": ("Ashish Vaswani", "Noam Shazeer"),
+        "day": dt.date(2026, 6, 1),
+        "upvotes": 10,
+        "categories": ("cs.CL", "cs.LG"),
+        "source": "hf",
+    }
+    base.update(kw)
+    return Paper(id=pid, **base)  # type: ignore[arg-type]
+
+
+async def test_round_trip_keeps_every_field(store: PaperStore) -> None:
+    p = paper(
+        version=2,
+        published_at=dt.datetime(2026, 5, 30, 17, 34, tzinfo=dt.UTC),
+        comments=3,
+        github_repo="https://github.com/x/y",
+        github_stars=42,
+        project_page="https://x.github.io",
+        ai_summary="A summary.",
+        ai_keywords=("transformer", "attention"),
+        thumbnail="https://cdn/x.png",
+    )
+    counts = await store.upsert_papers([p], observed_at=T0)
+    assert (counts.new, counts.updated, counts.unchanged) == (1, 0, 0)
+    assert await store.get_paper("2510.06131") == p
+    assert await store.count_papers() == 1
+
+
+async def test_same_paper_again_is_unchanged(store: PaperStore) -> None:
+    await store.upsert_papers([paper()], observed_at=T0)
+    counts = await store.upsert_papers([paper()], observed_at=T0 + dt.timedelta(hours=1))
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 1)
+
+
+async def test_newer_version_replaces_metadata_but_never_lowers_upvotes(
+    store: PaperStore,
+) -> None:
+    await store.upsert_papers([paper(version=1, upvotes=30)], observed_at=T0)
+    revised = paper(version=2, title="Attention Is All You Need (revised)", upvotes=12)
+    counts = await store.upsert_papers([revised], observed_at=T0 + dt.timedelta(days=1))
+    assert counts.updated == 1
+    stored = await store.get_paper("2510.06131")
+    assert stored is not None
+    assert stored.title == "Attention Is All You Need (revised)"
+    assert stored.version == 2
+    assert stored.upvotes == 30
+
+
+async def test_older_version_only_fills_blanks(store: PaperStore) -> None:
+    await store.upsert_papers([paper(version=3, ai_summary=None)], observed_at=T0)
+    old = paper(version=1, title="An early title", ai_summary="From the old record.")
+    await store.upsert_papers([old], observed_at=T0)
+    stored = await store.get_paper("2510.06131")
+    assert stored is not None
+    assert stored.title == "Attention Is All You Need"
+    assert stored.ai_summary == "From the old record."
+    assert stored.version == 3
+
+
+async def test_hf_and_arxiv_records_of_one_paper_merge(store: PaperStore) -> None:
+    await store.upsert_papers([paper(source="hf", categories=())], observed_at=T0)
+    listing = paper(source="arxiv", upvotes=None, categories=("cs.CL",), day=dt.date(2026, 6, 3))
+    await store.upsert_papers([listing], observed_at=T0)
+    stored = await store.get_paper("2510.06131")
+    assert stored is not None
+    assert stored.source == "arxiv,hf"
+    assert stored.upvotes == 10
+    assert stored.categories == ("cs.CL",)
+    assert stored.day == dt.date(2026, 6, 1)  # the first day it was featured
+
+
+async def test_upvote_history_is_kept_in_time(store: PaperStore) -> None:
+    for hours, votes in [(0, 5), (24, 20), (48, 20), (72, 64)]:
+        await store.upsert_papers(
+            [paper(upvotes=votes)], observed_at=T0 + dt.timedelta(hours=hours)
+        )
+    at = store.upvotes_before
+    assert await at(["2510.06131"], T0 - dt.timedelta(seconds=1)) == {}
+    assert await at(["2510.06131"], T0) == {"2510.06131": 5}
+    assert await at(["2510.06131"], T0 + dt.timedelta(hours=50)) == {"2510.06131": 20}
+    assert await at(["2510.06131"], T0 + dt.timedelta(days=9)) == {"2510.06131": 64}
+
+
+async def test_duplicates_inside_one_batch_become_one_paper(store: PaperStore) -> None:
+    counts = await store.upsert_papers(
+        [paper(version=1, upvotes=3), paper(version=2, upvotes=9)], observed_at=T0
+    )
+    assert counts.new == 1
+    assert (await store.get_paper("2510.06131")).version == 2  # type: ignore[union-attr]
+
+
+async def test_papers_between_and_latest_day(store: PaperStore) -> None:
+    assert await store.latest_day() is None
+    days = [dt.date(2026, 6, d) for d in (1, 2, 5)]
+    await store.upsert_papers(
+        [paper(f"2606.0000{i}", day=d) for i, d in enumerate(days, 1)], observed_at=T0
+    )
+    assert await store.latest_day() == dt.date(2026, 6, 5)
+    found = await store.papers_between(dt.date(2026, 6, 2), dt.date(2026, 6, 5))
+    assert [p.id for p in found] == ["2606.00003", "2606.00002"]
+
+
+async def test_full_text_follows_updates(store: PaperStore) -> None:
+    await store.upsert_papers([paper()], observed_at=T0)
+    q = TextQuery(groups=(("transformer",),))
+    assert [pid for pid, _ in await store.text_search(q, limit=5)] == ["2510.06131"]
+    await store.upsert_papers(
+        [paper(version=2, abstract="Now about recurrent networks only.")], observed_at=T0
+    )
+    assert await store.text_search(q, limit=5) == []
+    assert await store.text_search(TextQuery(groups=(("recurrent",),)), limit=5)
+    vocabulary = await store.vocabulary()
+    assert "recurrent" in vocabulary and "transformer" not in vocabulary
+
+
+async def test_text_query_features(store: PaperStore) -> None:
+    await store.upsert_papers(
+        [
+            paper("2601.00001", title="Flow matching for robots", upvotes=5),
+            paper("2601.00002", title="Matching flow fields", upvotes=50, categories=("cs.CV",)),
+            paper(
+                "2601.00003",
+                title="A survey of flow matching",
+                authors=("Yann LeCun",),
+                day=dt.date(2025, 1, 1),
+            ),
+        ],
+        observed_at=T0,
+    )
+
+    async def ids(**kw: object) -> set[str]:
+        return {pid for pid, _ in await store.text_search(TextQuery(**kw), limit=10)}  # type: ignore[arg-type]
+
+    assert await ids(phrases=(("flow", "matching"),)) == {"2601.00001", "2601.00003"}
+    assert await ids(phrases=(("flow", "matching"),), excluded=("survey",)) == {"2601.00001"}
+    assert await ids(authors=(("yann", "lecun"),)) == {"2601.00003"}
+    assert await ids(groups=(("flow",),), categories=("cs",)) == {
+        "2601.00001",
+        "2601.00003",
+        "2601.00002",
+    }
+    assert await ids(groups=(("flow",),), categories=("cs.CV",)) == {"2601.00002"}
+    assert await ids(groups=(("flow",),), since=dt.date(2026, 1, 1)) == {
+        "2601.00001",
+        "2601.00002",
+    }
+    assert await ids(groups=(("flow",),), min_upvotes=20) == {"2601.00002"}
+    assert await ids(groups=(("robo",),), prefix_last=True) == {"2601.00001"}
+    assert await ids(groups=(("robo",),)) == set()
+    assert await ids(groups=(("robots",), ("survey",)), match_any=True) == {
+        "2601.00001",
+        "2601.00003",
+    }
+    assert await ids(groups=(("flow",),), columns=("authors",)) == set()
+    assert await ids(excluded=("survey",), categories=("cs",)) == {"2601.00001", "2601.00002"}
+
+
+async def test_tokens_with_fts_syntax_are_only_text(store: PaperStore) -> None:
+    await store.upsert_papers([paper()], observed_at=T0)
+    for token in ['"', "NEAR(", "*", "AND", "OR", "NOT", "title:", ")", "^"]:
+        assert await store.text_search(TextQuery(groups=((token,),)), limit=5) == []
+
+
+async def test_a_failed_write_leaves_nothing(
+    store: PaperStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.upsert_papers([paper("2601.00001")], observed_at=T0)
+    import bot.store.sqlite as backend
+
+    # Make the second statement of the write fail, after the first has run.
+    monkeypatch.setattr(backend, "_HISTORY_UPSERT", "INSERT INTO no_such_table VALUES (?, ?, ?)")
+    with pytest.raises(StoreError):
+        await store.upsert_papers([paper("2601.00002"), paper("2601.00003")], observed_at=T0)
+    assert await store.count_papers() == 1
+    assert await store.get_paper("2601.00002") is None
+
+
+async def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/m.sqlite3"
+    for _ in range(2):
+        async with open_store(url) as s:
+            await s.upsert_papers([paper()], observed_at=T0)
+    with sqlite3.connect(tmp_path / "m.sqlite3") as db:
+        assert db.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("SELECT count(*) FROM papers").fetchone() == (1,)
+
+
+async def test_unknown_database_url_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="PAPERBOT_DATABASE_URL"):
+        async with open_store("mysql://localhost/x"):
+            pass
+
+
+async def test_unopenable_database_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot open"):
+        async with open_store(f"sqlite:///{blocker}/sub/db.sqlite3"):
+            pass
+
+
+async def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is not SQLite" * 100)
+    with pytest.raises(StoreError, match="cannot use"):
+        async with open_store(f"sqlite:///{junk}"):
+            pass
