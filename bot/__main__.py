@@ -99,8 +99,9 @@ async def open_app(settings: Settings, *, load_snapshot: bool = True) -> AsyncIt
             report = await load_snapshot_if_empty(store, now=utcnow())
             if report:
                 log.info("loaded %d papers from the bundled snapshot", report.counts.new)
-        hf = HFClient(http, settings.hf_url)
-        arxiv = ArxivClient(http, settings.arxiv_url, settings.arxiv_rss_url)
+        retries = settings.http_retries
+        hf = HFClient(http, settings.hf_url, retries=retries)
+        arxiv = ArxivClient(http, settings.arxiv_url, settings.arxiv_rss_url, retries=retries)
 
         async def lookup(paper_id: str) -> Paper | None:
             found = await arxiv.by_ids([paper_id])

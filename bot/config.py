@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     # Comma-separated, e.g. PAPERBOT_ARXIV_CATEGORIES=cs.CL,cs.LG
     arxiv_categories: Annotated[tuple[str, ...], NoDecode] = DEFAULT_CATEGORIES
     # Seconds to wait for an upstream before giving up on one request.
-    http_timeout: float = 20.0
+    http_timeout: float = Field(default=20.0, gt=0)
+    # Retries of a failed upstream request (429, 5xx, network), with backoff.
+    http_retries: int = Field(default=3, ge=0, le=10)
     log_level: str = "WARNING"
 
     @field_validator("arxiv_categories", mode="before")

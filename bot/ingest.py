@@ -221,7 +221,7 @@ async def fetch(
         except SourceError as exc:
             first_error = first_error or exc
             report.failures.append(f"{label}: {exc}")
-            log.warning("fetch of %s failed: %s", label, exc)
+            log.info("fetch of %s failed: %s", label, exc)
         else:
             report.counts += await store.upsert_papers(papers, observed_at=now)
             report.days += 1

@@ -71,10 +71,16 @@ class PaperService:
         self._clock = clock
         self.page_size = page_size
 
-    async def anchor(self, period: Period) -> tuple[dt.date, list[str]]:
-        """The last day of the window to show, and a note when it is not today."""
+    async def anchor(self, period: Period, *, upvoted: bool = True) -> tuple[dt.date, list[str]]:
+        """The last day of the window to show, and a note when the data ends before today.
+
+        Trending needs upvotes, so by default the newest day with upvoted papers counts:
+        arXiv listings of a day Hugging Face has not covered yet would leave it empty.
+        """
         today = self._clock().date()
-        latest = await self.store.latest_day()
+        latest = await self.store.latest_day(with_upvotes=upvoted)
+        if latest is None and upvoted:
+            latest = await self.store.latest_day()
         if latest is None:
             raise UserError(
                 "No papers yet. Run `paperbot fetch` (or `paperbot import PATH`) first."

@@ -48,13 +48,16 @@ def render_card(card: Card, n: int, style: Style, width: int) -> list[str]:
     )
     lines = [style.bold(line) for line in head]
     meta = [_safe(card.authors)]
+    votes = f"▲ {card.upvotes}" if card.upvotes is not None else ""
     if card.date:
         meta.append(card.date)
-    if card.upvotes is not None:
-        meta.append(style.accent(f"▲ {card.upvotes}"))
+    if votes:
+        meta.append(votes)
     if card.categories:
         meta.append(", ".join(card.categories[:3]))
-    lines += wrap.wrap(" · ".join(meta))
+    # Wrap plain text first: escape codes would count towards the width.
+    for line in wrap.wrap(" · ".join(meta)):
+        lines.append(line.replace(votes, style.accent(votes)) if votes else line)
     if card.summary:
         lines += wrap.wrap(_safe(truncate(card.summary, 400)))
     if card.reason:

@@ -241,8 +241,10 @@ class ArxivClient:
         *,
         limiter: RateLimiter | None = None,
         sleep: Sleep = asyncio.sleep,
+        retries: int = 3,
     ) -> None:
         self._client = client
+        self._retries = retries
         self._api = api_url.rstrip("/")
         self._rss = rss_url.rstrip("/")
         self._sleep = sleep
@@ -256,6 +258,7 @@ class ArxivClient:
             source="arxiv",
             env_var="PAPERBOT_ARXIV_URL",
             sleep=self._sleep,
+            retries=self._retries,
             limiter=self._limiter,
             # arXiv explains a bad query (400) in an Atom error feed; read it.
             accept=(400,),
@@ -309,6 +312,7 @@ class ArxivClient:
             source="arxiv",
             env_var="PAPERBOT_ARXIV_RSS_URL",
             sleep=self._sleep,
+            retries=self._retries,
             limiter=self._limiter,
         )
         return parse_rss(response.content)

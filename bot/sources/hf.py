@@ -161,8 +161,10 @@ class HFClient:
         base_url: str = DEFAULT_HF_URL,
         *,
         sleep: Sleep = asyncio.sleep,
+        retries: int = 3,
     ) -> None:
         self._client = client
+        self._retries = retries
         self._base = base_url.rstrip("/")
         self._sleep = sleep
 
@@ -174,6 +176,7 @@ class HFClient:
             source="hf",
             env_var=_ENV_VAR,
             sleep=self._sleep,
+            retries=self._retries,
             accept=(404,),
         )
         if response.status_code == 404:

@@ -70,8 +70,8 @@ class PaperStore(Protocol):
         """Every paper, oldest day first (for exports)."""
         ...
 
-    async def latest_day(self) -> dt.date | None:
-        """The newest ``day`` of any paper, or None for an empty store."""
+    async def latest_day(self, *, with_upvotes: bool = False) -> dt.date | None:
+        """The newest ``day`` of any paper (of any upvoted one), or None when there is none."""
         ...
 
     async def papers_between(self, start: dt.date, end: dt.date) -> list[Paper]:

@@ -229,8 +229,9 @@ class SqliteStore:
         async with self._db.execute(f"{_SELECT} ORDER BY day, id") as cur:
             return [_row_to_paper(row) async for row in cur]
 
-    async def latest_day(self) -> dt.date | None:
-        async with self._db.execute("SELECT max(day) FROM papers") as cur:
+    async def latest_day(self, *, with_upvotes: bool = False) -> dt.date | None:
+        where = " WHERE upvotes IS NOT NULL" if with_upvotes else ""
+        async with self._db.execute(f"SELECT max(day) FROM papers{where}") as cur:
             row = await cur.fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 

@@ -1,0 +1,91 @@
+"""The terminal chat, driven line by line as a user would type."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from adapters.console import render_reply, run_console
+from adapters.console.app import Ask
+from bot.models import Card, Reply
+from bot.service import PaperService
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def scripted(*lines: str) -> Ask:
+    pending = list(lines)
+
+    async def ask(prompt: str) -> str | None:
+        return pending.pop(0) if pending else None
+
+    return ask
+
+
+async def test_a_short_session(service: PaperService) -> None:
+    out = io.StringIO()
+    await run_console(
+        service,
+        ask=scripted(
+            "/papers help",
+            "",
+            "trending day",
+            "/papers search tensor product attention",
+            "/papers paper 9999.99999",
+            "/papers frobnicate",
+            "quit",
+            "/papers help",  # never read: the user left
+        ),
+        out=out,
+        colour=False,
+    )
+    text = out.getvalue()
+    assert text.count("/papers trending [day|week|month]") == 1
+    assert "Trending" in text
+    assert "1. Tensor Product Attention Is All You Need" in text
+    assert "No paper 9999.99999 found." in text or "not an arXiv id" in text
+    assert "Unknown command 'frobnicate'" in text
+    assert not ANSI.search(text)
+
+
+async def test_end_of_input_leaves_quietly(service: PaperService) -> None:
+    out = io.StringIO()
+    await run_console(service, ask=scripted(), out=out, colour=False)
+    assert out.getvalue().startswith("paperbot")
+
+
+def test_colour_and_wrapping() -> None:
+    card = Card(
+        paper_id="2601.00001",
+        title="A title long enough to need wrapping on a narrow terminal window, really",
+        url="https://arxiv.org/abs/2601.00001",
+        authors="A. Author",
+        date="2026-01-01",
+        upvotes=12,
+        categories=("cs.CL",),
+        summary="Short summary.",
+        abstract="Short summary. More.",
+        reason="trending: 12 upvotes",
+    )
+    reply = Reply(text="plain", title="Trending", cards=(card,))
+    plain = render_reply(reply, colour=False, width=40)
+    assert all(len(line) <= 40 for line in plain.splitlines())
+    coloured = render_reply(reply, colour=True, width=40)
+    assert ANSI.search(coloured)
+    assert ANSI.sub("", coloured) == plain
+
+
+def test_paper_text_cannot_drive_the_terminal() -> None:
+    card = Card(
+        paper_id="2601.00001",
+        title="Evil \x1b[2J\x1b[31mtitle\x07",
+        url="https://arxiv.org/abs/2601.00001",
+        authors="X",
+        date="",
+        upvotes=None,
+        categories=(),
+        summary="",
+        abstract="",
+    )
+    text = render_reply(Reply(text="", title="t", cards=(card,)), colour=False)
+    assert "\x1b" not in text and "\x07" not in text
