@@ -22,7 +22,8 @@ from bot.models import Paper
 from bot.query import parse_date_bound
 from bot.service import PaperService, utcnow
 from bot.snapshot import write_records
-from bot.sources.arxiv import ArxivClient
+from bot.sources._http import RateLimiter
+from bot.sources.arxiv import ARXIV_INTERVAL, ArxivClient
 from bot.sources.hf import HFClient
 from bot.store import PaperStore, open_store
 
@@ -100,11 +101,15 @@ async def open_app(settings: Settings, *, load_snapshot: bool = True) -> AsyncIt
             if report:
                 log.info("loaded %d papers from the bundled snapshot", report.counts.new)
         retries = settings.http_retries
+        urls = (settings.arxiv_url, settings.arxiv_rss_url)
+        polite = RateLimiter(ARXIV_INTERVAL)  # one arXiv budget for the whole process
         hf = HFClient(http, settings.hf_url, retries=retries)
-        arxiv = ArxivClient(http, settings.arxiv_url, settings.arxiv_rss_url, retries=retries)
+        arxiv = ArxivClient(http, *urls, limiter=polite, retries=retries)
+        # Someone is waiting for a looked-up paper: one retry, not a minute of backoff.
+        quick = ArxivClient(http, *urls, limiter=polite, retries=min(retries, 1))
 
         async def lookup(paper_id: str) -> Paper | None:
-            found = await arxiv.by_ids([paper_id])
+            found = await quick.by_ids([paper_id])
             return found[0] if found else None
 
         service = PaperService(store, lookup=lookup)

@@ -12,7 +12,7 @@ from bot.query import Query, parse_query
 from bot.ranking import trending, trending_score
 from bot.search import Hit, run_search
 from bot.store.base import PaperStore
-from bot.text import tokenize
+from bot.text import STOPWORDS, tokenize
 
 __all__ = ["Topic", "explain", "recommend"]
 
@@ -47,8 +47,9 @@ def explain(paper: Paper, query: Query) -> str:
     """One line saying why ``paper`` was picked for ``query``."""
     title = set(tokenize(paper.title))
     abstract = set(tokenize(paper.abstract))
-    in_title = [t for t in query.terms if t in title]
-    in_abstract = [t for t in query.terms if t in abstract and t not in title]
+    terms = [t for t in query.terms if t not in STOPWORDS] or list(query.terms)
+    in_title = [t for t in terms if t in title]
+    in_abstract = [t for t in terms if t in abstract and t not in title]
     phrase_words = [" ".join(p) for p in query.phrases]
     reasons = []
     if in_title or phrase_words:

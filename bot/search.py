@@ -24,7 +24,7 @@ from bot.query import Query
 from bot.store.base import PaperStore, TextQuery
 from bot.text import tokenize
 
-__all__ = ["Hit", "corrections", "plan", "rerank", "run_search"]
+__all__ = ["Hit", "corrections", "plan", "rerank", "run_search", "variants"]
 
 CANDIDATES = 120
 # Words so common that OR-ing them finds everything and ranks nothing.
@@ -55,6 +55,23 @@ def corrections(term: str, vocabulary: Mapping[str, int], *, limit: int = 3) -> 
     # Among equally close spellings, prefer the one more papers use.
     ranked = sorted(matches, key=lambda m: (-m[1], -vocabulary.get(m[0], 0)))
     return tuple(word for word, _score, _ in ranked[:limit])
+
+
+def variants(term: str, vocabulary: Mapping[str, int]) -> tuple[str, ...]:
+    """Indexed singular/plural forms of ``term`` (``robots`` -> ``robot``): the index
+    does not stem, so a topic typed in the plural still finds the singular."""
+    if len(term) < 3 or term.isdigit():
+        return ()
+    forms = {term + "s", term + "es"}
+    if term.endswith("s"):
+        forms.add(term[:-1])
+    if term.endswith("es"):
+        forms.add(term[:-2])
+    if term.endswith("ies"):
+        forms.add(term[:-3] + "y")
+    if term.endswith("y"):
+        forms.add(term[:-1] + "ies")
+    return tuple(sorted(f for f in forms if f != term and f in vocabulary))
 
 
 _LENGTH_BUCKETS: dict[int, dict[int, list[str]]] = {}
@@ -88,7 +105,7 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> list
     for i, term in enumerate(query.terms):
         typing = query.open_ended and i == len(query.terms) - 1
         fixes = () if typing else corrections(term, vocabulary)
-        groups.append((term, *fixes))
+        groups.append((term, *fixes, *variants(term, vocabulary)))
     strict = TextQuery(groups=tuple(groups), prefix_last=query.open_ended, **filters)
     stages = [strict]
     if len(groups) > 1 or (groups and query.phrases):
@@ -108,22 +125,36 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> list
     return stages
 
 
-def rerank(query: Query, papers: Iterable[tuple[Paper, float]]) -> list[Hit]:
-    """Order candidates (paper, bm25) for ``query``, best first."""
+def rerank(
+    query: Query,
+    papers: Iterable[tuple[Paper, float]],
+    alternatives: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[Hit]:
+    """Order candidates (paper, bm25) for ``query``, best first.
+
+    ``alternatives`` maps a query word to the spellings that count for it (its typo
+    corrections and plural forms, as ``plan`` chose them).
+    """
     candidates = list(papers)
     if not candidates:
         return []
-    wanted = set(query.terms) | {t for p in query.phrases for t in p}
-    q_text = " ".join(tokenize(query.text)) or " ".join(sorted(wanted))
+    alternatives = alternatives or {}
+    wanted = list(dict.fromkeys([*query.terms, *(t for p in query.phrases for t in p)]))
+    prefix = query.terms[-1] if query.open_ended and query.terms else None
+    q_text = " ".join(tokenize(query.text)) or " ".join(wanted)
     best_bm25 = max((score for _, score in candidates), default=0.0) or 1.0
     hits = []
     for paper, bm25 in candidates:
         title = " ".join(tokenize(paper.title))
         words = set(tokenize(f"{paper.title} {paper.abstract} {' '.join(paper.authors)}"))
-        matched = tuple(t for t in query.terms if t in words)
-        # Words that the user mistyped still count when a correction is in the paper.
-        near = sum(1 for t in wanted if t in words or _near_any(t, words))
-        coverage = near / len(wanted) if wanted else 1.0
+        matched = []
+        for term in wanted:
+            form = next((a for a in alternatives.get(term, (term,)) if a in words), None)
+            if form is None and term == prefix:
+                form = next((w for w in words if w.startswith(term)), None)
+            if form is not None:
+                matched.append(form)
+        coverage = len(matched) / len(wanted) if wanted else 1.0
         title_sim = _title_similarity(q_text, title) if q_text else 0.0
         popularity = math.log1p(paper.upvotes or 0) / math.log1p(500)
         score = (
@@ -132,7 +163,7 @@ def rerank(query: Query, papers: Iterable[tuple[Paper, float]]) -> list[Hit]:
             + 0.22 * max(bm25, 0.0) / best_bm25
             + 0.08 * min(popularity, 1.0)
         )
-        hits.append(Hit(paper, score, matched))
+        hits.append(Hit(paper, score, tuple(matched)))
     hits.sort(key=lambda h: (-h.score, -(h.paper.upvotes or 0), h.paper.id))
     return hits
 
@@ -147,13 +178,6 @@ def _title_similarity(query: str, title: str) -> float:
     return max(whole, subset) / 100.0
 
 
-def _near_any(term: str, words: set[str]) -> bool:
-    if len(term) < _MIN_TYPO_LEN:
-        return False
-    hit = process.extractOne(term, words, scorer=fuzz.ratio, score_cutoff=80)
-    return hit is not None
-
-
 async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> list[Hit]:
     """Search ``store`` for ``query`` and return up to ``limit`` hits, best first."""
     if query.arxiv_id:
@@ -164,11 +188,15 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
     vocabulary = await store.vocabulary()
     total = await store.count_papers()
     found: dict[str, float] = {}
-    for stage in plan(query, vocabulary, total):
+    stages = plan(query, vocabulary, total)
+    # The strict stage's groups say which spellings count for each query word.
+    alternatives = dict(zip(query.terms, stages[0].groups, strict=True))
+    for stage in stages:
         for pid, score in await store.text_search(stage, limit=CANDIDATES):
             found.setdefault(pid, score)
         if len(found) >= max(limit, 20):
             break
     papers = await store.get_papers(list(found))
-    hits = rerank(query, ((papers[pid], score) for pid, score in found.items() if pid in papers))
+    candidates = ((papers[pid], score) for pid, score in found.items() if pid in papers)
+    hits = rerank(query, candidates, alternatives)
     return hits[:limit]

@@ -16,6 +16,7 @@ from bot.ranking import trending, window
 from bot.recommend import Topic, recommend
 from bot.search import run_search
 from bot.store.base import PaperStore
+from bot.text import STOPWORDS
 
 __all__ = ["HELP", "PaperLookup", "PaperService", "parse_period", "utcnow"]
 
@@ -202,4 +203,5 @@ def _quote(text: str, limit: int = 80) -> str:
 
 
 def _matched(words: tuple[str, ...]) -> str:
-    return f"matches {', '.join(repr(w) for w in words[:4])}" if words else ""
+    shown = [w for w in words if w not in STOPWORDS][:4]
+    return f"matches {', '.join(repr(w) for w in shown)}" if shown else ""

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "fold", "tokenize"]
+__all__ = ["STOPWORDS", "clean_text", "fold", "tokenize"]
+
+# Words too common to be worth naming in a "matches ..." reason.
+STOPWORDS = frozenset(
+    "a an and are as at be by for from how in into is it its of on or our that the their"
+    " this to via vs we what when where which who why with without you your all can do"
+    " does not no new using use towards toward beyond".split()
+)
 
 _SPACE = re.compile(r"\s+")
 # Letters and digits form tokens; everything else separates them. This mirrors SQLite

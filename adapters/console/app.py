@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -25,12 +27,27 @@ _QUIT = {"quit", "exit", ":q", "/quit", "/exit"}
 Ask = Callable[[str], Awaitable[str | None]]
 
 
-async def ask_stdin(prompt: str) -> str | None:
-    """Read one line from the terminal without blocking the event loop; None at EOF."""
+def _read_line(
+    loop: asyncio.AbstractEventLoop, done: asyncio.Future[str | None], prompt: str
+) -> None:
     try:
-        return await asyncio.to_thread(input, prompt)
+        line: str | None = input(prompt)
     except EOFError:
-        return None
+        line = None
+    with contextlib.suppress(RuntimeError):  # the loop closed while we waited: nobody cares
+        loop.call_soon_threadsafe(lambda: done.done() or done.set_result(line))
+
+
+async def ask_stdin(prompt: str) -> str | None:
+    """Read one line from the terminal without blocking the event loop; None at EOF.
+
+    The read runs in a daemon thread rather than the default executor, so Ctrl-C can end
+    the program while ``input()`` is still waiting (executor threads are joined at exit).
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[str | None] = loop.create_future()
+    threading.Thread(target=_read_line, args=(loop, done, prompt), daemon=True).start()
+    return await done
 
 
 async def answer(service: PaperService, line: str, *, colour: bool, width: int) -> str:
@@ -54,6 +71,9 @@ async def run_console(
 ) -> None:
     """Chat until the user quits; every command of ``/papers help`` works here."""
     out = out or sys.stdout
+    if ask is ask_stdin:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 - gives input() line editing and history
     if colour is None:
         colour = out.isatty()
     width = min(shutil.get_terminal_size((88, 24)).columns, 100)
