@@ -74,20 +74,22 @@ def variants(term: str, vocabulary: Mapping[str, int]) -> tuple[str, ...]:
     return tuple(sorted(f for f in forms if f != term and f in vocabulary))
 
 
-_LENGTH_BUCKETS: dict[int, dict[int, list[str]]] = {}
+# The last vocabulary seen and its words by length. Holding the vocabulary itself (not
+# its id) means a new vocabulary after a write can never be mistaken for the old one.
+_buckets: tuple[Mapping[str, int], dict[int, list[str]]] | None = None
 
 
 def _words_of_length(vocabulary: Mapping[str, int], length: int) -> list[str]:
-    # Bucket by length once per vocabulary object: a typo changes length by at most 2.
-    buckets = _LENGTH_BUCKETS.get(id(vocabulary))
-    if buckets is None:
-        _LENGTH_BUCKETS.clear()
-        buckets = {}
+    # A typo of one or two edits changes a word's length by at most two.
+    global _buckets
+    if _buckets is None or _buckets[0] is not vocabulary:
+        by_length: dict[int, list[str]] = {}
         for word in vocabulary:
             if not word.isdigit():
-                buckets.setdefault(len(word), []).append(word)
-        _LENGTH_BUCKETS[id(vocabulary)] = buckets
-    return [w for n in range(length - 2, length + 3) for w in buckets.get(n, ())]
+                by_length.setdefault(len(word), []).append(word)
+        _buckets = (vocabulary, by_length)
+    by_length = _buckets[1]
+    return [w for n in range(length - 2, length + 3) for w in by_length.get(n, ())]
 
 
 def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> list[TextQuery]:

@@ -82,3 +82,32 @@ def test_bad_settings_name_the_variable(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "PAPERBOT_HTTP_TIMEOUT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_export_writes_what_import_reads(tmp_path: Path) -> None:
+    env = {"PAPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite3"}
+    paperbot("import", str(DATA / "hf"), env=env)
+    out = tmp_path / "papers.jsonl.xz"
+    exported = paperbot("export", str(out), env=env)
+    assert exported.returncode == 0 and "wrote 25 papers" in exported.stdout
+    other = {"PAPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/b.sqlite3"}
+    imported = paperbot("import", str(out), env=other)
+    assert imported.stdout.startswith("1 files: 25 new, 0 updated, 0 unchanged, 0 bad")
+
+
+def test_fetch_days() -> None:
+    import datetime as dt
+
+    import pytest
+
+    from bot.__main__ import fetch_days
+    from bot.errors import UserError
+
+    today = dt.date(2026, 6, 3)
+    assert fetch_days(None, None, today) == [today]
+    assert fetch_days(None, 3, today) == [dt.date(2026, 6, d) for d in (1, 2, 3)]
+    assert fetch_days("2026-05-31", None, today)[0] == dt.date(2026, 5, 31)
+    assert len(fetch_days("2026-05", None, today)) == 34
+    for since, days in [("2026-07-01", None), ("soon", None), (None, 0), ("2026-06-01", 2)]:
+        with pytest.raises(UserError):
+            fetch_days(since, days, today)
