@@ -179,9 +179,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             for message in report.errors:
                 print(f"skipped {message}", file=sys.stderr)
             c = report.counts
+            files = f"{report.files} file{'s' if report.files != 1 else ''}"
             print(
-                f"{report.files} files: {c.new} new, {c.updated} updated, "
-                f"{c.unchanged} unchanged, {c.bad} bad",
+                f"{files}: {c.new} new, {c.updated} updated, {c.unchanged} unchanged, {c.bad} bad",
                 file=out,
             )
             return 1 if report.files == 0 else 0

@@ -92,7 +92,7 @@ def test_export_writes_what_import_reads(tmp_path: Path) -> None:
     assert exported.returncode == 0 and "wrote 25 papers" in exported.stdout
     other = {"PAPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/b.sqlite3"}
     imported = paperbot("import", str(out), env=other)
-    assert imported.stdout.startswith("1 files: 25 new, 0 updated, 0 unchanged, 0 bad")
+    assert imported.stdout.startswith("1 file: 25 new, 0 updated, 0 unchanged, 0 bad")
 
 
 def test_fetch_days() -> None:
