@@ -48,6 +48,7 @@ _FILTERS = {
     "upvotes": "min_upvotes",
     "page": "page",
 }
+_PAGE = re.compile(r"\s*\bpage:\S*\s*$", re.IGNORECASE)
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$", re.IGNORECASE)
 
 
@@ -164,10 +165,13 @@ def parse_query(raw: str) -> Query:
         until=until,
         min_upvotes=min_upvotes,
         page=page,
-        open_ended=bool(words) and not raw[-1:].isspace() and _ends_with_word(text),
+        # `page:N` is how the next page is asked for; it must not change the query.
+        open_ended=bool(words) and _ends_with_word(_PAGE.sub("", raw[-MAX_QUERY_CHARS:])),
     )
 
 
 def _ends_with_word(text: str) -> bool:
-    last = text.rsplit(None, 1)[-1] if text.strip() else ""
+    if not text or text[-1].isspace():
+        return False
+    last = text.rsplit(None, 1)[-1]
     return bool(last) and last[-1].isalnum() and ":" not in last and not last.startswith("-")

@@ -22,9 +22,9 @@ from rapidfuzz import fuzz, process
 from bot.models import Paper
 from bot.query import Query
 from bot.store.base import PaperStore, TextQuery
-from bot.text import tokenize
+from bot.text import STOPWORDS, tokenize
 
-__all__ = ["Hit", "corrections", "plan", "rerank", "run_search", "variants"]
+__all__ = ["Hit", "Plan", "corrections", "plan", "rerank", "run_search", "variants"]
 
 CANDIDATES = 120
 # Words so common that OR-ing them finds everything and ranks nothing.
@@ -92,8 +92,16 @@ def _words_of_length(vocabulary: Mapping[str, int], length: int) -> list[str]:
     return [w for n in range(length - 2, length + 3) for w in by_length.get(n, ())]
 
 
-def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> list[TextQuery]:
-    """The full-text queries to try, strictest first (see the module docstring)."""
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The full-text queries to try, strictest first, and the spellings each word allows."""
+
+    stages: tuple[TextQuery, ...]
+    alternatives: Mapping[str, tuple[str, ...]]
+
+
+def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan:
+    """Decide how to ask the full-text index for ``query`` (see the module docstring)."""
     filters = {
         "authors": query.authors,
         "excluded": query.excluded,
@@ -103,28 +111,45 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> list
         "min_upvotes": query.min_upvotes,
         "phrases": query.phrases,
     }
-    groups = []
+    alternatives: dict[str, tuple[str, ...]] = {}
+    groups: list[tuple[str, ...]] = []
+    prefix: tuple[str, ...] = ()
     for i, term in enumerate(query.terms):
-        typing = query.open_ended and i == len(query.terms) - 1
-        fixes = () if typing else corrections(term, vocabulary)
-        groups.append((term, *fixes, *variants(term, vocabulary)))
-    strict = TextQuery(groups=tuple(groups), prefix_last=query.open_ended, **filters)
-    stages = [strict]
-    if len(groups) > 1 or (groups and query.phrases):
-        common = max(50, total_papers * _COMMON_SHARE)
-        informative = [
-            g for g in groups if min(vocabulary.get(t, 0) for t in g) < common or len(g) > 1
-        ]
-        # The rarest words say most about which paper is meant.
-        informative.sort(key=lambda g: min(vocabulary.get(t, 0) for t in g))
-        loose_groups = tuple(informative[:8]) or tuple(groups[:8])
-        loose = replace(strict, groups=loose_groups, phrases=(), match_any=True)
+        if query.open_ended and i == len(query.terms) - 1:
+            alternatives[term] = (term,)
+            # A word still being typed matches as a prefix, once it says enough: "in"*
+            # would expand to thousands of index terms for nothing.
+            if len(term) >= 3 and term not in STOPWORDS:
+                prefix = (term,)
+            continue
+        group = (term, *corrections(term, vocabulary), *variants(term, vocabulary))
+        alternatives[term] = group
+        if term not in STOPWORDS:
+            groups.append(group)
+
+    def df(group: tuple[str, ...]) -> int:
+        return sum(vocabulary.get(t, 0) for t in group)
+
+    # Rare words first: they say most about which paper is meant, and they are cheap to
+    # intersect. A word in a large share of papers narrows little and costs a long
+    # doclist, so when rarer words exist only the five rarest are required (re-ranking
+    # still weighs every word).
+    groups.sort(key=df)
+    common = max(50, total_papers * _COMMON_SHARE)
+    rare = [g for g in groups if df(g) < common]
+    required = (rare or groups)[:5]
+    if prefix:
+        required.append(prefix)
+    stages = [TextQuery(groups=tuple(required), prefix_last=bool(prefix), **filters)]
+    if rare and (len(rare) > 1 or prefix or query.phrases):
+        loose = replace(stages[0], groups=tuple(rare[:8]), phrases=(), prefix_last=False)
         if query.phrases or query.authors:
             # Phrases and authors stay required; only the words loosen.
-            anyword = tuple(t for g in loose_groups for t in g)
-            loose = replace(loose, match_any=False, groups=(anyword,))
+            loose = replace(loose, groups=(tuple(t for g in rare[:8] for t in g),))
+        else:
+            loose = replace(loose, match_any=True)
         stages.append(loose)
-    return stages
+    return Plan(tuple(stages), alternatives)
 
 
 def rerank(
@@ -190,15 +215,13 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
     vocabulary = await store.vocabulary()
     total = await store.count_papers()
     found: dict[str, float] = {}
-    stages = plan(query, vocabulary, total)
-    # The strict stage's groups say which spellings count for each query word.
-    alternatives = dict(zip(query.terms, stages[0].groups, strict=True))
-    for stage in stages:
+    chosen = plan(query, vocabulary, total)
+    for stage in chosen.stages:
         for pid, score in await store.text_search(stage, limit=CANDIDATES):
             found.setdefault(pid, score)
         if len(found) >= max(limit, 20):
             break
     papers = await store.get_papers(list(found))
     candidates = ((papers[pid], score) for pid, score in found.items() if pid in papers)
-    hits = rerank(query, candidates, alternatives)
+    hits = rerank(query, candidates, chosen.alternatives)
     return hits[:limit]

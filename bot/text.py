@@ -30,6 +30,8 @@ def clean_text(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics (``Wübben`` -> ``wubben``)."""
+    if text.isascii():  # nearly every title and abstract: no need to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text).casefold()
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

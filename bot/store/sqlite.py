@@ -18,6 +18,7 @@ from bot.errors import StoreError
 from bot.models import Paper, UpsertCounts
 from bot.store.base import TextQuery
 from bot.store.migrations import apply_migrations
+from bot.text import tokenize
 
 __all__ = ["SqliteStore"]
 
@@ -175,6 +176,7 @@ class SqliteStore:
         async with self._write_lock:
             existing = await self.get_papers(list(incoming))
             rows, history = [], []
+            pairs: list[tuple[Paper | None, Paper]] = []
             new = updated = unchanged = 0
             for pid, paper in incoming.items():
                 old = existing.get(pid)
@@ -187,6 +189,7 @@ class SqliteStore:
                     updated += 1
                 if merged != old:
                     rows.append((*_paper_to_row(merged), now, now))
+                    pairs.append((old, merged))
                 if merged.upvotes is not None and (old is None or old.upvotes != merged.upvotes):
                     history.append((pid, now, merged.upvotes))
             if rows or history:
@@ -199,7 +202,8 @@ class SqliteStore:
                     await self._db.rollback()
                     raise StoreError(f"could not save {len(rows)} papers: {exc}") from exc
                 if rows:
-                    self._vocabulary = self._count = None
+                    self._count = None
+                    self._update_vocabulary(pairs)
         return UpsertCounts(new=new, updated=updated, unchanged=unchanged)
 
     async def get_paper(self, paper_id: str) -> Paper | None:
@@ -284,11 +288,37 @@ class SqliteStore:
             log.error("full-text query failed: %r: %s", match, exc)
             raise StoreError("search failed") from exc
 
+    def _update_vocabulary(self, pairs: Sequence[tuple[Paper | None, Paper]]) -> None:
+        """Apply written papers to the cached vocabulary instead of rescanning the index.
+
+        Rescanning costs seconds at a million papers; the change is known here. A new
+        dict replaces the old one, so callers holding the old one see a stable copy.
+        """
+        if self._vocabulary is None:
+            return
+        vocabulary = dict(self._vocabulary)
+        for old, new in pairs:
+            before = _indexed_tokens(old) if old else set()
+            after = _indexed_tokens(new)
+            for token in before - after:
+                left = vocabulary.get(token, 0) - 1
+                if left > 0:
+                    vocabulary[token] = left
+                else:
+                    vocabulary.pop(token, None)
+            for token in after - before:
+                vocabulary[token] = vocabulary.get(token, 0) + 1
+        self._vocabulary = vocabulary
+
     async def vocabulary(self) -> dict[str, int]:
         if self._vocabulary is None:
             async with self._db.execute("SELECT term, doc FROM papers_vocab") as cur:
                 self._vocabulary = {term: doc async for term, doc in cur}
         return self._vocabulary
+
+
+def _indexed_tokens(paper: Paper) -> set[str]:
+    return set(tokenize(f"{paper.title} {paper.abstract} {' '.join(paper.authors)}"))
 
 
 def _quote(token: str) -> str:

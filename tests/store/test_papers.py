@@ -134,6 +134,22 @@ async def test_full_text_follows_updates(store: PaperStore) -> None:
     assert "recurrent" in vocabulary and "transformer" not in vocabulary
 
 
+async def test_vocabulary_follows_writes_after_it_was_loaded(store: PaperStore) -> None:
+    await store.upsert_papers([paper()], observed_at=T0)
+    before = await store.vocabulary()
+    assert before["transformer"] == 1
+    await store.upsert_papers([paper("2601.00002", title="Transformer circuits")], observed_at=T0)
+    await store.upsert_papers(
+        [paper(version=2, abstract="Now about recurrent networks only.")], observed_at=T0
+    )
+    after = await store.vocabulary()
+    # Paper 1 lost "transformer" and "mechanisms" with its new abstract; paper 2 has both.
+    assert after["transformer"] == after["mechanisms"] == 1
+    assert after["circuits"] == after["recurrent"] == 1
+    assert after["attention"] == 2
+    assert before["transformer"] == 1 and "circuits" not in before  # callers' copy stays
+
+
 async def test_text_query_features(store: PaperStore) -> None:
     await store.upsert_papers(
         [
