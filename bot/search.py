@@ -13,11 +13,13 @@ how many query words the paper contains, their BM25 relevance and, a little, upv
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.models import Paper
 from bot.query import Query
@@ -26,10 +28,18 @@ from bot.text import STOPWORDS, tokenize
 
 __all__ = ["Hit", "Plan", "corrections", "plan", "rerank", "run_search", "variants"]
 
-CANDIDATES = 120
+CANDIDATES = 60
 # Words so common that OR-ing them finds everything and ranks nothing.
 _COMMON_SHARE = 0.15
 _MIN_TYPO_LEN = 4
+
+
+# Re-ranking weights, tuned on the known-item queries of bench/search_bench.py.
+W_TITLE = 0.35
+W_COVERAGE = 0.2
+W_SEQUENCE = 0.2
+W_BM25 = 0.17
+W_POPULARITY = 0.08
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +50,30 @@ class Hit:
 
 
 def corrections(term: str, vocabulary: Mapping[str, int], *, limit: int = 3) -> tuple[str, ...]:
-    """Indexed words that ``term`` was probably meant to be (empty when it is known)."""
+    """Indexed words that ``term`` was probably meant to be (empty when it is known).
+
+    One edit for a word of four or five letters, two for longer ones; a swap of two
+    neighbouring letters counts as one edit (optimal string alignment distance).
+    """
     if term in vocabulary or len(term) < _MIN_TYPO_LEN or term.isdigit():
         return ()
-    # One or two edits for a word this long: ratio >= 80 for 5+ letters, >= 75 for 4.
-    cutoff = 75 if len(term) == 4 else 80
+    edits = 1 if len(term) <= 5 else 2
     matches = process.extract(
         term,
-        _words_of_length(vocabulary, len(term)),
-        scorer=fuzz.ratio,
-        score_cutoff=cutoff,
-        limit=limit * 3,
+        _words_near_length(vocabulary, len(term), edits),
+        scorer=OSA.distance,
+        score_cutoff=edits,
+        limit=None,
     )
-    # Among equally close spellings, prefer the one more papers use.
-    ranked = sorted(matches, key=lambda m: (-m[1], -vocabulary.get(m[0], 0)))
-    return tuple(word for word, _score, _ in ranked[:limit])
+    if not matches:
+        return ()
+    # Only the closest spellings; among those, the ones more papers use.
+    closest = min(distance for _word, distance, _ in matches)
+    ranked = sorted(
+        (word for word, distance, _ in matches if distance == closest),
+        key=lambda word: -vocabulary.get(word, 0),
+    )
+    return tuple(ranked[:limit])
 
 
 def variants(term: str, vocabulary: Mapping[str, int]) -> tuple[str, ...]:
@@ -79,17 +98,21 @@ def variants(term: str, vocabulary: Mapping[str, int]) -> tuple[str, ...]:
 _buckets: tuple[Mapping[str, int], dict[int, list[str]]] | None = None
 
 
-def _words_of_length(vocabulary: Mapping[str, int], length: int) -> list[str]:
-    # A typo of one or two edits changes a word's length by at most two.
+def _words_near_length(vocabulary: Mapping[str, int], length: int, edits: int) -> list[str]:
+    """Indexed words within ``edits`` letters of ``length``, leaving out one-off words.
+
+    A word found in a single paper is more often a name or a typo in the paper than
+    what someone meant to type; skipping them shrinks the list several times.
+    """
     global _buckets
     if _buckets is None or _buckets[0] is not vocabulary:
         by_length: dict[int, list[str]] = {}
-        for word in vocabulary:
-            if not word.isdigit():
+        for word, papers in vocabulary.items():
+            if papers > 1 and not word.isdigit():
                 by_length.setdefault(len(word), []).append(word)
         _buckets = (vocabulary, by_length)
     by_length = _buckets[1]
-    return [w for n in range(length - 2, length + 3) for w in by_length.get(n, ())]
+    return [w for n in range(length - edits, length + edits + 1) for w in by_length.get(n, ())]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +121,8 @@ class Plan:
 
     stages: tuple[TextQuery, ...]
     alternatives: Mapping[str, tuple[str, ...]]
+    # Stages worth running only while nothing at all has been found.
+    rescues: frozenset[int] = frozenset()
 
 
 def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan:
@@ -115,41 +140,55 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan
     groups: list[tuple[str, ...]] = []
     prefix: tuple[str, ...] = ()
     for i, term in enumerate(query.terms):
-        if query.open_ended and i == len(query.terms) - 1:
-            alternatives[term] = (term,)
-            # A word still being typed matches as a prefix, once it says enough: "in"*
-            # would expand to thousands of index terms for nothing.
-            if len(term) >= 3 and term not in STOPWORDS:
-                prefix = (term,)
-            continue
         group = (term, *corrections(term, vocabulary), *variants(term, vocabulary))
         alternatives[term] = group
-        if term not in STOPWORDS:
+        if query.open_ended and i == len(query.terms) - 1 and term not in vocabulary:
+            # A word still being typed matches as a prefix (or as a typo) once it says
+            # enough: "in"* would expand to thousands of index terms for nothing.
+            if len(term) >= 3 and term not in STOPWORDS:
+                prefix = group
+        elif term not in STOPWORDS:
             groups.append(group)
 
     def df(group: tuple[str, ...]) -> int:
         return sum(vocabulary.get(t, 0) for t in group)
 
-    # Rare words first: they say most about which paper is meant, and they are cheap to
-    # intersect. A word in a large share of papers narrows little and costs a long
-    # doclist, so when rarer words exist only the five rarest are required (re-ranking
-    # still weighs every word).
+    # Rare words first: they say most about which paper is meant and are cheap to
+    # intersect.
     groups.sort(key=df)
+    tail = [prefix] if prefix else []
+    stages = []
+    rescues = set()
+    if groups and not query.phrases:
+        # Most searches name a paper by its title or authors. The small titles index
+        # can afford every word; then every word but one, for a misremembered word.
+        in_titles = TextQuery(
+            groups=tuple(groups[:8] + tail),
+            prefix_last=bool(prefix),
+            columns=("title", "authors"),
+            **filters,
+        )
+        stages.append(in_titles)
+        if len(in_titles.groups) >= 3:
+            rescues.add(len(stages))
+            stages.append(replace(in_titles, min_groups=len(in_titles.groups) - 1))
+    # In the full index a word found in a large share of papers narrows little and
+    # costs a long doclist, so only the five rarest words are required there.
     common = max(50, total_papers * _COMMON_SHARE)
-    rare = [g for g in groups if df(g) < common]
-    required = (rare or groups)[:5]
-    if prefix:
-        required.append(prefix)
-    stages = [TextQuery(groups=tuple(required), prefix_last=bool(prefix), **filters)]
-    if rare and (len(rare) > 1 or prefix or query.phrases):
-        loose = replace(stages[0], groups=tuple(rare[:8]), phrases=(), prefix_last=False)
-        if query.phrases or query.authors:
-            # Phrases and authors stay required; only the words loosen.
-            loose = replace(loose, groups=(tuple(t for g in rare[:8] for t in g),))
-        else:
-            loose = replace(loose, match_any=True)
-        stages.append(loose)
-    return Plan(tuple(stages), alternatives)
+    rare = [g for g in groups if df(g) < common] or groups
+    stages.append(TextQuery(groups=tuple(rare[:5] + tail), prefix_last=bool(prefix), **filters))
+    if len(groups) + len(tail) > 1:
+        # Last resort: any of the rarest words, in titles.
+        rescues.add(len(stages))
+        stages.append(
+            TextQuery(
+                groups=tuple(groups[:3] + tail),
+                match_any=True,
+                columns=("title", "authors"),
+                **{**filters, "phrases": ()},
+            )
+        )
+    return Plan(tuple(stages), alternatives, frozenset(rescues))
 
 
 def rerank(
@@ -168,12 +207,23 @@ def rerank(
     alternatives = alternatives or {}
     wanted = list(dict.fromkeys([*query.terms, *(t for p in query.phrases for t in p)]))
     prefix = query.terms[-1] if query.open_ended and query.terms else None
-    q_text = " ".join(tokenize(query.text)) or " ".join(wanted)
+    q_tokens = tokenize(query.text)
+    q_text = " ".join(q_tokens) or " ".join(wanted)
+    q_pairs = set(itertools.pairwise(q_tokens))
     best_bm25 = max((score for _, score in candidates), default=0.0) or 1.0
     hits = []
     for paper, bm25 in candidates:
-        title = " ".join(tokenize(paper.title))
-        words = set(tokenize(f"{paper.title} {paper.abstract} {' '.join(paper.authors)}"))
+        title_tokens = tokenize(paper.title)
+        abstract_tokens = tokenize(paper.abstract)
+        title = " ".join(title_tokens)
+        words = {*title_tokens, *abstract_tokens, *tokenize(" ".join(paper.authors))}
+        # Word pairs of the query found side by side in the paper: an exact title or a
+        # phrase remembered from the abstract scores 1.
+        sequence = 0.0
+        if q_pairs:
+            pairs = set(itertools.pairwise(title_tokens))
+            pairs.update(itertools.pairwise(abstract_tokens))
+            sequence = len(q_pairs & pairs) / len(q_pairs)
         matched = []
         for term in wanted:
             form = next((a for a in alternatives.get(term, (term,)) if a in words), None)
@@ -185,10 +235,11 @@ def rerank(
         title_sim = _title_similarity(q_text, title) if q_text else 0.0
         popularity = math.log1p(paper.upvotes or 0) / math.log1p(500)
         score = (
-            0.45 * title_sim
-            + 0.25 * coverage
-            + 0.22 * max(bm25, 0.0) / best_bm25
-            + 0.08 * min(popularity, 1.0)
+            W_TITLE * title_sim
+            + W_COVERAGE * coverage
+            + W_SEQUENCE * sequence
+            + W_BM25 * max(bm25, 0.0) / best_bm25
+            + W_POPULARITY * min(popularity, 1.0)
         )
         hits.append(Hit(paper, score, tuple(matched)))
     hits.sort(key=lambda h: (-h.score, -(h.paper.upvotes or 0), h.paper.id))
@@ -215,13 +266,34 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
     vocabulary = await store.vocabulary()
     total = await store.count_papers()
     found: dict[str, float] = {}
+    papers: dict[str, Paper] = {}
     chosen = plan(query, vocabulary, total)
-    for stage in chosen.stages:
-        for pid, score in await store.text_search(stage, limit=CANDIDATES):
+    for i, stage in enumerate(chosen.stages):
+        if i in chosen.rescues and found:
+            continue
+        results = await store.text_search(stage, limit=CANDIDATES)
+        for pid, score in results:
             found.setdefault(pid, score)
-        if len(found) >= max(limit, 20):
+        papers.update(await store.get_papers([pid for pid, _ in results if pid not in papers]))
+        # Enough candidates to fill the page: later stages are slower and looser. But when
+        # a sentence-long query reads like none of the titles found, it is probably a
+        # phrase remembered from an abstract: go on to the full index.
+        sentence = len(query.terms) >= 5 and stage.columns == ("title", "authors")
+        if len(found) >= max(limit, 10) and not (
+            sentence and not _title_like(query, papers.values())
+        ):
             break
-    papers = await store.get_papers(list(found))
     candidates = ((papers[pid], score) for pid, score in found.items() if pid in papers)
     hits = rerank(query, candidates, chosen.alternatives)
     return hits[:limit]
+
+
+def _title_like(query: Query, papers: Iterable[Paper]) -> bool:
+    """Whether some title holds at least half of the query's word pairs, in order."""
+    tokens = tokenize(query.text)
+    wanted = set(itertools.pairwise(tokens))
+    if not wanted:
+        return True
+    return any(
+        len(wanted & set(itertools.pairwise(tokenize(p.title)))) * 2 >= len(wanted) for p in papers
+    )

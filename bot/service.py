@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -129,14 +130,16 @@ class PaperService:
         if query.arxiv_id:
             return await self.paper(str(query.arxiv_id))
         page = page or query.page
-        hits = await run_search(self.store, query, limit=self.page_size * 10)
+        # One more than this page needs tells whether there is a next page.
+        hits = await run_search(self.store, query, limit=page * self.page_size + 1)
         shown = hits[(page - 1) * self.page_size : page * self.page_size]
         if not shown:
             where = "" if page == 1 else f" on page {page}"
             return self._reply(f"No papers found for '{_quote(query.text or text)}'{where}.", [])
-        pages = -(-len(hits) // self.page_size)
-        footer = f"Page {page} of {pages}" + (
-            f". More: /papers search {_quote(text, 60)} page:{page + 1}" if page < pages else ""
+        more = len(hits) > page * self.page_size
+        base = _PAGE.sub("", text).strip()
+        footer = f"Page {page}" + (
+            f". More: /papers search {_quote(base, 60)} page:{page + 1}" if more else ""
         )
         cards = [card_for(h.paper, reason=_matched(h.matched)) for h in shown]
         title = f"Results for '{_quote(query.text or text)}'"
@@ -195,6 +198,9 @@ class PaperService:
             footer=footer,
             meta={"page": str(page), "first": str(start)},
         )
+
+
+_PAGE = re.compile(r"\bpage:\S*", re.IGNORECASE)
 
 
 def _quote(text: str, limit: int = 80) -> str:

@@ -16,8 +16,9 @@ __all__ = ["PaperStore", "TextQuery"]
 class TextQuery:
     """A full-text query in backend-neutral form; every string is a folded token.
 
-    ``groups`` are ANDed (ORed when ``match_any``); the alternatives inside one group are
-    ORed (a word and its spelling corrections). ``phrases`` must appear as adjacent
+    ``groups`` are ANDed (ORed when ``match_any``, at least ``min_groups`` of them when
+    that is set); the alternatives inside one group are ORed (a word and its spelling
+    corrections). ``phrases`` must appear as adjacent
     tokens, ``authors`` as adjacent tokens in the author names, and no ``excluded`` token
     may appear. With ``prefix_last`` the last token of the last group also matches as a
     prefix (for a title typed half-way). ``columns`` restricts groups and phrases to
@@ -34,6 +35,8 @@ class TextQuery:
     min_upvotes: int | None = None
     prefix_last: bool = False
     match_any: bool = False
+    # At least this many of ``groups`` must match (0: all of them, or one if match_any).
+    min_groups: int = 0
     columns: tuple[str, ...] = ()
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import logging
 import sqlite3
@@ -261,13 +262,21 @@ class SqliteStore:
         return result
 
     async def text_search(self, query: TextQuery, *, limit: int) -> list[tuple[str, float]]:
-        where, params = _filters(query)
-        match = _fts_expression(query)
+        titles_only = bool(query.columns) and set(query.columns) <= {"title", "authors"}
+        # An excluded word is excluded from the whole paper, abstract included.
+        where, params = _filters(query, exclude_in_sql=titles_only)
+        if titles_only:
+            query = replace(query, excluded=())
+        # The titles index needs no filter for both its columns: it holds nothing else.
+        whole = set(query.columns) == {"title", "authors"}
+        match = _fts_expression(replace(query, columns=()) if whole else query)
         if match:
+            index = "titles_fts" if titles_only else "papers_fts"
+            # `ORDER BY rank` lets FTS5 keep only the best rows; each index's rank (a
+            # weighted bm25) is configured by the migrations.
             sql = (
-                "SELECT p.id, -rank FROM papers_fts "
-                "JOIN papers p ON p.rowid = papers_fts.rowid "
-                f"WHERE papers_fts MATCH ? {''.join(' AND ' + w for w in where)} "
+                f"SELECT p.id, -rank FROM {index} JOIN papers p ON p.rowid = {index}.rowid "
+                f"WHERE {index} MATCH ? {''.join(' AND ' + w for w in where)} "
                 "ORDER BY rank LIMIT ?"
             )
             params = [match, *params, limit]
@@ -327,27 +336,37 @@ def _quote(token: str) -> str:
 
 def _fts_expression(q: TextQuery) -> str:
     """Build an FTS5 MATCH expression in which every user token is a quoted string."""
-    parts: list[str] = []
+    groups: list[str] = []
     for i, group in enumerate(q.groups):
         last = q.prefix_last and i == len(q.groups) - 1
         alts = [_quote(t) + ("*" if last and j == 0 else "") for j, t in enumerate(group)]
-        parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
-    parts += ["(" + " + ".join(map(_quote, phrase)) + ")" for phrase in q.phrases if phrase]
-    if q.columns and parts:
+        groups.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    phrases = ["(" + " + ".join(map(_quote, p)) + ")" for p in q.phrases if p]
+    if q.columns:
         cols = " ".join(_FTS_COLUMN[c] for c in q.columns)
-        parts = [f"{{{cols}}} : {p}" for p in parts]
+        groups = [f"{{{cols}}} : {g}" for g in groups]
+        phrases = [f"{{{cols}}} : {p}" for p in phrases]
+    if q.match_any and groups:
+        words = ["(" + " OR ".join(groups) + ")"]
+    elif 0 < q.min_groups < len(groups):
+        # "At least k of n": the OR of every k-word AND (n is small: a handful of words).
+        combos = itertools.combinations(groups, q.min_groups)
+        words = ["(" + " OR ".join("(" + " AND ".join(c) + ")" for c in combos) + ")"]
+    else:
+        words = groups
+    parts = words + phrases
     parts += [
         "authors_text : (" + " + ".join(map(_quote, name)) + ")" for name in q.authors if name
     ]
     if not parts:
         return ""
-    expr = (" OR " if q.match_any else " AND ").join(parts)
+    expr = " AND ".join(parts)
     if q.excluded:
         expr = f"({expr}) NOT ({' OR '.join(map(_quote, q.excluded))})"
     return expr
 
 
-def _filters(q: TextQuery) -> tuple[list[str], list[object]]:
+def _filters(q: TextQuery, *, exclude_in_sql: bool = False) -> tuple[list[str], list[object]]:
     where: list[str] = []
     params: list[object] = []
     if q.categories:
@@ -365,8 +384,8 @@ def _filters(q: TextQuery) -> tuple[list[str], list[object]]:
     if q.min_upvotes is not None:
         where.append("coalesce(p.upvotes, 0) >= ?")
         params.append(q.min_upvotes)
-    if q.excluded and not q.has_text:
-        # FTS5 cannot express a pure negation; filter the rows instead.
+    if q.excluded and (exclude_in_sql or not q.has_text):
+        # FTS5 cannot express a pure negation, nor one on another index: filter rows.
         neg = " OR ".join(_quote(t) for t in q.excluded)
         where.append("p.rowid NOT IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)")
         params.append(neg)
