@@ -8,11 +8,15 @@ from enum import StrEnum
 
 __all__ = [
     "Card",
+    "Destination",
     "Link",
     "Paper",
     "Period",
     "Recommendation",
     "Reply",
+    "Signal",
+    "Source",
+    "Subscription",
     "UpsertCounts",
 ]
 
@@ -142,3 +146,68 @@ class Reply:
     notes: tuple[str, ...] = ()
     footer: str = ""
     meta: dict[str, str] = field(default_factory=dict)
+
+
+class Source(StrEnum):
+    """Where a subscription's papers come from."""
+
+    HF = "hf"  # Hugging Face daily papers (upvoted, trending)
+    ARXIV = "arxiv"  # new arXiv submissions in the listing feeds
+    BOTH = "both"
+
+
+class Signal(StrEnum):
+    """What a reader told us about a paper."""
+
+    SAVE = "save"
+    LIKE = "like"
+    DISMISS = "dismiss"
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where messages go: a channel of a workspace/server, or one user's DMs.
+
+    ``workspace`` is the Slack team or Discord guild ("" for the terminal); for a DM,
+    ``channel`` is empty and ``user`` names the reader.
+    """
+
+    platform: str
+    workspace: str = ""
+    channel: str = ""
+    user: str = ""
+
+    @property
+    def is_dm(self) -> bool:
+        return not self.channel
+
+    @property
+    def key(self) -> str:
+        """A stable name for "this place", for remembering what was sent there."""
+        where = f"dm:{self.user}" if self.is_dm else self.channel
+        return f"{self.platform}:{self.workspace}:{where}"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel's daily post, or a user's DM digest, with all its knobs."""
+
+    id: int
+    destination: Destination
+    owner: str  # who created it (a channel's) or whose it is (a DM digest)
+    topic: str = ""
+    categories: tuple[str, ...] = ()
+    min_upvotes: int | None = None
+    count: int = 5
+    source: Source = Source.HF
+    at: dt.time = dt.time(9, 0)
+    timezone: str = "UTC"
+    weekdays: frozenset[int] = frozenset(range(5))  # Monday = 0
+    post_empty: bool = True
+    active: bool = True
+    paused_reason: str = ""
+    created_at: dt.datetime = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+    @property
+    def is_dm(self) -> bool:
+        return self.destination.is_dm
