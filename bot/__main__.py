@@ -19,7 +19,9 @@ from bot.config import Settings, load
 from bot.errors import ConfigError, PaperbotError, SourceError, StoreError, UserError
 from bot.ingest import fetch, import_paths, load_snapshot_if_empty
 from bot.models import Paper
+from bot.outbound import Outbound
 from bot.query import parse_date_bound
+from bot.scheduler import Scheduler
 from bot.service import PaperService, utcnow
 from bot.snapshot import write_records
 from bot.sources._http import RateLimiter
@@ -85,6 +87,7 @@ class App:
     http: httpx.AsyncClient
     hf: HFClient
     arxiv: ArxivClient
+    polite: RateLimiter
     service: PaperService
 
 
@@ -113,7 +116,38 @@ async def open_app(settings: Settings, *, load_snapshot: bool = True) -> AsyncIt
             return found[0] if found else None
 
         service = PaperService(store, lookup=lookup)
-        yield App(settings, store, http, hf, arxiv, service)
+        yield App(settings, store, http, hf, arxiv, polite, service)
+
+
+def build_scheduler(app: App, port: Outbound) -> Scheduler:
+    """The delivery loop of a running bot, fetching before posts when data is stale."""
+    settings = app.settings
+    # A post is waiting: one quick retry, not a minute of backoff per request.
+    quick = min(settings.http_retries, 1)
+    hf = HFClient(app.http, settings.hf_url, retries=quick)
+    arxiv = ArxivClient(
+        app.http, settings.arxiv_url, settings.arxiv_rss_url, limiter=app.polite, retries=quick
+    )
+
+    async def refresh() -> object:
+        now = utcnow()
+        return await fetch(
+            app.store,
+            days=[now.date()],
+            now=now,
+            hf=hf,
+            arxiv=arxiv,
+            categories=settings.arxiv_categories,
+        )
+
+    return Scheduler(
+        app.store,
+        port,
+        clock=utcnow,
+        grace=dt.timedelta(hours=settings.grace_hours),
+        refresh=refresh,
+        refresh_every=dt.timedelta(minutes=settings.refresh_minutes),
+    )
 
 
 def _colour(stream: object) -> bool:
@@ -151,6 +185,7 @@ def fetch_days(since: str | None, days: int | None, today: dt.date) -> list[dt.d
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import render_reply, run_console  # the terminal adapter
+    from adapters.console.outbound import ConsoleOutbound
 
     out = sys.stdout
     colour = _colour(out)
@@ -163,7 +198,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     async with open_app(settings, load_snapshot=command not in {"import"}) as app:
         service = app.service
         if command == "console":
-            await run_console(service)
+            scheduler = build_scheduler(app, ConsoleOutbound(colour=colour))
+            await run_console(service, scheduler=scheduler, colour=colour)
         elif command in {"trending", "search", "paper"}:
             if command == "trending":
                 reply = await service.trending(args.period, " ".join(args.topic), limit=args.limit)

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Retries of a failed upstream request (429, 5xx, network), with backoff.
     http_retries: int = Field(default=3, ge=0, le=10)
     log_level: str = "WARNING"
+    # A daily post missed while the bot was down is still sent this many hours late.
+    grace_hours: float = Field(default=6.0, ge=0, le=48)
+    # Fetch new papers before a post when the last fetch is older than this (minutes).
+    refresh_minutes: float = Field(default=60.0, ge=1)
 
     @field_validator("arxiv_categories", mode="before")
     @classmethod

@@ -7,8 +7,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = [
+    "Caller",
     "Card",
+    "Delivery",
+    "DeliveryStatus",
     "Destination",
+    "Digest",
+    "DigestItem",
     "Link",
     "Paper",
     "Period",
@@ -211,3 +216,70 @@ class Subscription:
     @property
     def is_dm(self) -> bool:
         return self.destination.is_dm
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # intent recorded, not yet known to be sent
+    RETRY = "retry"  # failed for now; try again at next_attempt_at
+    SENT = "sent"
+    SKIPPED = "skipped"  # the slot was missed for longer than the grace window
+    FAILED = "failed"  # given up on (destination gone, or too many failures)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    paper_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What one subscription posts in one slot: papers with reasons, or a short note
+    saying there was nothing new (``items`` empty)."""
+
+    title: str
+    items: tuple[DigestItem, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One subscription's post for one slot, from intent to outcome."""
+
+    id: int
+    subscription_id: int
+    slot: dt.datetime
+    destination: str  # Destination.key
+    status: DeliveryStatus
+    digest: Digest
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    error: str = ""
+
+    @property
+    def key(self) -> str:
+        """The idempotency key: one post per subscription and slot, ever."""
+        return f"{self.subscription_id}@{self.slot.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who typed a command, and where: what the core needs to answer and to check rights.
+
+    ``is_admin`` is the platform's word (a Slack workspace admin, a Discord member with
+    Manage Channels); ``channel`` is empty in a direct message with the bot.
+    """
+
+    platform: str
+    user: str
+    workspace: str = ""
+    channel: str = ""
+    is_admin: bool = False
+
+    @property
+    def place(self) -> Destination:
+        return Destination(self.platform, self.workspace, self.channel)
+
+    @property
+    def inbox(self) -> Destination:
+        return Destination(self.platform, self.workspace, "", self.user)

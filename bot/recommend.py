@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from bot.models import Paper, Period, Recommendation
 from bot.query import Query, parse_query
-from bot.ranking import trending, trending_score
-from bot.search import Hit, run_search
+from bot.ranking import trending_score
 from bot.store.base import PaperStore
 from bot.text import STOPWORDS, tokenize
+from bot.window import Window, log_scale
 
-__all__ = ["Topic", "explain", "recommend"]
+__all__ = ["Topic", "explain", "rank_topic", "recommend"]
 
 # Upvotes at which "trending" is worth saying out loud.
 _NOTABLE_UPVOTES = 10
@@ -84,6 +83,45 @@ def _in_category(category: str, wanted: str) -> bool:
     return category == wanted or category.startswith(wanted + ".")
 
 
+def rank_topic(
+    window: Window,
+    query: Query,
+    *,
+    end: dt.date,
+    period: Period,
+    limit: int,
+    among: Collection[str] | None = None,
+) -> list[Recommendation]:
+    """The best ``limit`` papers of ``window`` for ``query``, with reasons.
+
+    With words or authors, relevance leads and popularity breaks near-ties
+    (``0.7 × relevance + 0.3 × trending``, both scaled to 0..1); without, it is the
+    window's trending list (filtered by categories and minimum upvotes), then the
+    newest arXiv-only papers, which cannot trend.
+    """
+    matches = window.match(query, among=among)
+    trend = log_scale(
+        {m.paper.id: trending_score(m.paper, growth=0, end=end, period=period) for m in matches}
+    )
+    if query.terms or query.phrases or query.authors:
+        best = max((m.relevance for m in matches), default=0.0) or 1.0
+        scored = [(m.paper, 0.7 * m.relevance / best + 0.3 * trend[m.paper.id]) for m in matches]
+    else:
+        # Trending papers by score; arXiv-only ones after them, newest first.
+        scored = [
+            (m.paper, trend[m.paper.id] + 1.0 if m.paper.upvotes is not None else 0.0)
+            for m in matches
+        ]
+        scored.sort(key=lambda ps: (-ps[1], -_ordinal(ps[0]), ps[0].id))
+        return [Recommendation(p, sc, explain(p, query)) for p, sc in scored[:limit]]
+    scored.sort(key=lambda ps: (-ps[1], ps[0].id))
+    return [Recommendation(p, sc, explain(p, query)) for p, sc in scored[:limit]]
+
+
+def _ordinal(paper: Paper) -> int:
+    return (paper.day or dt.date.min).toordinal()
+
+
 async def recommend(
     store: PaperStore,
     topic: Topic,
@@ -93,53 +131,9 @@ async def recommend(
     limit: int = 5,
     exclude: Collection[str] = (),
 ) -> list[Recommendation]:
-    """The best ``limit`` papers featured or listed in ``[start, end]`` for ``topic``.
-
-    With words or authors, relevance leads and popularity breaks near-ties
-    (``0.7 × relevance + 0.3 × trending``, both scaled to 0..1); without, it is the
-    window's trending list, filtered by categories and minimum upvotes.
-    """
+    """The best ``limit`` papers featured or listed in ``[start, end]`` for ``topic``."""
     query = topic.to_query(start, end)
     period = Period.MONTH if (end - start).days > 7 else Period.WEEK
-    if query.terms or query.phrases or query.authors:
-        hits = await run_search(store, query, limit=max(limit * 6, 60))
-    else:
-        papers = await store.papers_between(query.since or start, query.until or end)
-        papers = [p for p in papers if _passes(p, query)]
-        by_trend = trending(papers, {}, end=end, period=period)
-        ranked = {p.id for p, _ in by_trend}
-        # arXiv-only papers cannot trend; newest after the trending ones.
-        rest = sorted((p for p in papers if p.id not in ranked), key=_newest_first)
-        hits = [Hit(p, 0.0) for p, _ in by_trend] + [Hit(p, 0.0) for p in rest]
-    hits = [h for h in hits if h.paper.id not in exclude]
-    if query.terms or query.phrases or query.authors:
-        hits = _blend(hits, end=end, period=period)
-    return [Recommendation(h.paper, h.score, explain(h.paper, query)) for h in hits[:limit]]
-
-
-def _passes(paper: Paper, query: Query) -> bool:
-    if query.min_upvotes is not None and (paper.upvotes or 0) < query.min_upvotes:
-        return False
-    return not query.categories or any(
-        _in_category(c, w) for c in paper.categories for w in query.categories
-    )
-
-
-def _newest_first(paper: Paper) -> tuple[int, str]:
-    return -(paper.day or dt.date.min).toordinal(), paper.id
-
-
-def _blend(hits: list[Hit], *, end: dt.date, period: Period) -> list[Hit]:
-    if not hits:
-        return hits
-    top = max(h.score for h in hits) or 1.0
-    trend = {
-        h.paper.id: math.log1p(trending_score(h.paper, growth=0, end=end, period=period))
-        for h in hits
-    }
-    best_trend = max(trend.values()) or 1.0
-    blended = [
-        replace(h, score=0.7 * h.score / top + 0.3 * trend[h.paper.id] / best_trend) for h in hits
-    ]
-    blended.sort(key=lambda h: (-h.score, h.paper.id))
-    return blended
+    papers = await store.papers_between(query.since or start, query.until or end)
+    window = Window(p for p in papers if p.id not in exclude)
+    return rank_topic(window, query, end=end, period=period, limit=limit)

@@ -16,7 +16,8 @@ from bot.query import parse_query
 from bot.ranking import trending, window
 from bot.recommend import Topic, recommend
 from bot.search import run_search
-from bot.store.base import PaperStore
+from bot.store.base import Store
+from bot.subscribing import SubscriptionDesk
 from bot.text import STOPWORDS
 
 __all__ = ["HELP", "PaperLookup", "PaperService", "parse_period", "utcnow"]
@@ -25,13 +26,24 @@ log = logging.getLogger(__name__)
 
 HELP = """\
 /papers trending [day|week|month] [topic]   the most upvoted papers (default: week)
+/papers trending here                       what people here saved or liked this week
 /papers search QUERY                        find a paper by title, author, id or topic
 /papers paper ID                            one paper by arXiv id or URL
+/papers subscribe [topic] [options]         daily posts to this channel
+/papers subscriptions                       this channel's subscriptions and your digest
+/papers edit|pause|resume|unsubscribe N     change subscription #N
+/papers digest [on|off|pause|resume] [topic] [options]   your own DM digest
+/papers save|like|dismiss ID                teach your digest; /papers saved lists them
 /papers help                                this help
 
 Search takes typos and half-remembered titles, plus:
   "exact phrase"   -word   author:hinton   cat:cs.CL   since:2025-06   until:2025
-  min-upvotes:10   page:2   or an arXiv / Hugging Face paper URL"""
+  min-upvotes:10   page:2   or an arXiv / Hugging Face paper URL
+
+Subscription options (all optional):
+  at 08:30 Europe/Berlin   tz UTC   on mon-fri|weekends|daily|mon,wed,fri
+  count 5 (1-25)   min-upvotes 10   source hf|arxiv|both   cat cs.CL,cs.LG   quiet
+  e.g. /papers subscribe diffusion at 08:30 Europe/Berlin on mon-fri count 5"""
 
 
 def utcnow() -> dt.datetime:
@@ -62,7 +74,7 @@ class PaperService:
 
     def __init__(
         self,
-        store: PaperStore,
+        store: Store,
         *,
         lookup: PaperLookup | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
@@ -72,6 +84,7 @@ class PaperService:
         self._lookup = lookup
         self._clock = clock
         self.page_size = page_size
+        self.desk = SubscriptionDesk(store, clock=clock)
 
     async def anchor(self, period: Period, *, upvoted: bool = True) -> tuple[dt.date, list[str]]:
         """The last day of the window to show, and a note when the data ends before today.

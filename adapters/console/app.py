@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import logging
 import shutil
 import sys
@@ -14,9 +15,11 @@ from typing import TextIO
 from adapters.console.render import render_error, render_reply
 from bot.commands import run_command
 from bot.errors import UserError
+from bot.models import Caller
+from bot.scheduler import Scheduler
 from bot.service import PaperService
 
-__all__ = ["ask_stdin", "run_console"]
+__all__ = ["answer", "ask_stdin", "run_console", "terminal_caller"]
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +53,23 @@ async def ask_stdin(prompt: str) -> str | None:
     return await done
 
 
-async def answer(service: PaperService, line: str, *, colour: bool, width: int) -> str:
+def terminal_caller() -> Caller:
+    """The person at this terminal: the admin of their own single-channel workspace."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        user = "you"
+    return Caller(
+        platform="console", user=user, workspace="local", channel="terminal", is_admin=True
+    )
+
+
+async def answer(
+    service: PaperService, line: str, *, colour: bool, width: int, caller: Caller | None = None
+) -> str:
     """The terminal text answering one command; a user error becomes its message."""
     try:
-        reply = await run_command(service, line)
+        reply = await run_command(service, line, caller or terminal_caller())
     except UserError as exc:
         return render_error(str(exc), colour=colour)
     except Exception:
@@ -68,8 +84,12 @@ async def run_console(
     ask: Ask = ask_stdin,
     out: TextIO | None = None,
     colour: bool | None = None,
+    scheduler: Scheduler | None = None,
 ) -> None:
-    """Chat until the user quits; every command of ``/papers help`` works here."""
+    """Chat until the user quits; every command of ``/papers help`` works here.
+
+    With a ``scheduler``, subscriptions post into the terminal while the chat runs.
+    """
     out = out or sys.stdout
     if ask is ask_stdin:
         with contextlib.suppress(ImportError):
@@ -77,12 +97,21 @@ async def run_console(
     if colour is None:
         colour = out.isatty()
     width = min(shutil.get_terminal_size((88, 24)).columns, 100)
+    caller = terminal_caller()
     print(GREETING, file=out)
-    while True:
-        line = await ask(PROMPT)
-        if line is None or line.strip().lower() in _QUIT:
-            print(file=out)
-            return
-        if not line.strip():
-            continue
-        print(await answer(service, line, colour=colour, width=width), file=out, flush=True)
+    stop = asyncio.Event()
+    posting = asyncio.create_task(scheduler.run(stop)) if scheduler else None
+    try:
+        while True:
+            line = await ask(PROMPT)
+            if line is None or line.strip().lower() in _QUIT:
+                print(file=out)
+                return
+            if not line.strip():
+                continue
+            text = await answer(service, line, colour=colour, width=width, caller=caller)
+            print(text, file=out, flush=True)
+    finally:
+        stop.set()
+        if posting is not None:
+            await posting

@@ -71,10 +71,10 @@ def render_reply(reply: Reply, *, colour: bool = False, width: int = 88) -> str:
     style = Style(colour)
     width = max(40, width)
     if not reply.cards:
-        body = [style.bold(_safe(reply.title))] if reply.title else []
-        if reply.text and reply.text != reply.title:
-            body.append(_safe(reply.text))
-        return "\n".join(body)
+        text = _safe(reply.text or reply.title)
+        if reply.title and text.startswith(reply.title):
+            return style.bold(_safe(reply.title)) + text[len(reply.title) :]
+        return text
     out = [style.title(_safe(reply.title))] if reply.title else []
     out += [style.dim(f"({_safe(note)})") for note in reply.notes]
     for n, card in enumerate(reply.cards, int(reply.meta.get("first", "1"))):

@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.errors import ConfigError
-from bot.store.base import PaperStore, TextQuery
+from bot.store.base import PaperStore, Store, TextQuery
 from bot.store.sqlite import SqliteStore
 
-__all__ = ["PaperStore", "SqliteStore", "TextQuery", "open_store"]
+__all__ = ["PaperStore", "SqliteStore", "Store", "TextQuery", "open_store"]
 
 
 @asynccontextmanager
-async def open_store(url: str) -> AsyncIterator[PaperStore]:
+async def open_store(url: str) -> AsyncIterator[Store]:
     """Open the store a database URL names.
 
     As in SQLAlchemy: ``sqlite:///relative/file``, ``sqlite:////absolute/file``, and

@@ -7,9 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.models import Paper, UpsertCounts
+from bot.models import (
+    Delivery,
+    Destination,
+    Digest,
+    Paper,
+    Signal,
+    Subscription,
+    UpsertCounts,
+)
 
-__all__ = ["PaperStore", "TextQuery"]
+__all__ = ["DeliveryStore", "PaperStore", "SignalStore", "Store", "SubscriptionStore", "TextQuery"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +102,124 @@ class PaperStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class SubscriptionStore(Protocol):
+    """Contract for subscriptions.
+
+    A store MUST assign ids itself, keep at most one DM subscription per reader per
+    platform and workspace (``add_subscription`` raises ``StoreError`` on a second one),
+    and return subscriptions equal to what was stored.
+    """
+
+    async def add_subscription(self, sub: Subscription) -> Subscription:
+        """Store ``sub`` (its ``id`` is ignored) and return it with its new id."""
+        ...
+
+    async def get_subscription(self, sub_id: int) -> Subscription | None: ...
+
+    async def subscriptions(
+        self, *, destination: Destination | None = None, active: bool | None = None
+    ) -> list[Subscription]:
+        """Subscriptions of one place (or all), oldest first; ``active`` filters."""
+        ...
+
+    async def dm_subscription(
+        self, platform: str, workspace: str, user: str
+    ) -> Subscription | None: ...
+
+    async def update_subscription(self, sub: Subscription) -> None: ...
+
+    async def remove_subscription(self, sub_id: int) -> bool:
+        """Remove it (and its delivery records, not what was delivered); False if absent."""
+        ...
+
+
+class DeliveryStore(Protocol):
+    """Contract for scheduled posts: exactly one delivery per subscription and slot.
+
+    ``record_intent`` MUST, in one transaction, create the pending delivery and reserve
+    its papers for the destination; it returns None (changing nothing) when the slot
+    already has a delivery. A paper reserved or sent to a destination is never reserved
+    for it again, unless a failed delivery released it.
+    """
+
+    async def record_intent(
+        self,
+        sub: Subscription,
+        slot: dt.datetime,
+        digest: Digest,
+        *,
+        now: dt.datetime,
+    ) -> Delivery | None: ...
+
+    async def record_skip(
+        self, sub: Subscription, slot: dt.datetime, reason: str, *, now: dt.datetime
+    ) -> bool:
+        """Note a slot that will not be posted; False if the slot already had a record."""
+        ...
+
+    async def get_delivery(self, sub_id: int, slot: dt.datetime) -> Delivery | None: ...
+
+    async def last_slot(self, sub_id: int) -> dt.datetime | None:
+        """The newest slot with a delivery record of any status."""
+        ...
+
+    async def open_deliveries(self, *, due_by: dt.datetime) -> list[Delivery]:
+        """Pending ones, and retries due by ``due_by``, oldest slot first."""
+        ...
+
+    async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None: ...
+
+    async def mark_pending(self, delivery_id: int) -> None:
+        """About to send again: from now on a crash leaves it "maybe sent"."""
+        ...
+
+    async def mark_retry(self, delivery_id: int, *, at: dt.datetime, error: str) -> None: ...
+
+    async def mark_failed(self, delivery_id: int, *, error: str) -> None:
+        """Give up on it and release its papers, so a later post may carry them."""
+        ...
+
+    async def delivered(self, paper_ids: Sequence[str]) -> dict[str, set[str]]:
+        """For each destination, which of ``paper_ids`` were reserved for or sent to it."""
+        ...
+
+
+class SignalStore(Protocol):
+    """Contract for what readers say about papers (save, like, dismiss)."""
+
+    async def add_signal(
+        self,
+        platform: str,
+        workspace: str,
+        user: str,
+        paper_id: str,
+        signal: Signal,
+        *,
+        now: dt.datetime,
+    ) -> bool:
+        """Record it; False when it was already there."""
+        ...
+
+    async def remove_signal(
+        self, platform: str, user: str, paper_id: str, signal: Signal
+    ) -> bool: ...
+
+    async def user_signals(self, platform: str, user: str) -> dict[Signal, list[str]]:
+        """A reader's papers by signal, newest first, across workspaces."""
+        ...
+
+    async def workspace_signals(
+        self, platform: str, workspace: str, *, since: dt.datetime
+    ) -> list[tuple[str, int]]:
+        """Papers saved or liked in a workspace since then, with how many readers."""
+        ...
+
+    async def get_meta(self, key: str) -> str | None: ...
+
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+
+class Store(PaperStore, SubscriptionStore, DeliveryStore, SignalStore, Protocol):
+    """Everything paperbot keeps."""

@@ -99,6 +99,81 @@ MIGRATIONS: dict[int, str] = {
     -- there a word in the abstract weighs nearly as much as one in the title.
     INSERT INTO papers_fts(papers_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.0)');
     """,
+    4: """
+    CREATE TABLE subscriptions (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        platform      TEXT NOT NULL,
+        workspace     TEXT NOT NULL DEFAULT '',
+        channel       TEXT NOT NULL DEFAULT '',      -- '' for a DM digest
+        dm_user       TEXT NOT NULL DEFAULT '',      -- the reader of a DM digest
+        owner         TEXT NOT NULL,
+        topic         TEXT NOT NULL DEFAULT '',
+        categories    TEXT NOT NULL DEFAULT '[]',
+        min_upvotes   INTEGER,
+        count         INTEGER NOT NULL CHECK (count BETWEEN 1 AND 25),
+        source        TEXT NOT NULL CHECK (source IN ('hf', 'arxiv', 'both')),
+        at            TEXT NOT NULL,                 -- HH:MM local time
+        timezone      TEXT NOT NULL,
+        weekdays      TEXT NOT NULL,                 -- e.g. 0,1,2,3,4 (Monday = 0)
+        post_empty    INTEGER NOT NULL DEFAULT 1,
+        active        INTEGER NOT NULL DEFAULT 1,
+        paused_reason TEXT NOT NULL DEFAULT '',
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        CHECK ((channel = '') <> (dm_user = ''))
+    );
+    CREATE INDEX subscriptions_place ON subscriptions(platform, workspace, channel);
+    -- One DM digest per reader per workspace.
+    CREATE UNIQUE INDEX subscriptions_one_dm ON subscriptions(platform, workspace, dm_user)
+        WHERE dm_user <> '';
+
+    -- One row per subscription and slot: the idempotency key of a scheduled post. The
+    -- row is written (pending) before sending and marked sent after.
+    CREATE TABLE deliveries (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+        slot            TEXT NOT NULL,               -- UTC ISO time the post was due
+        destination     TEXT NOT NULL,
+        status          TEXT NOT NULL
+            CHECK (status IN ('pending', 'retry', 'sent', 'skipped', 'failed')),
+        digest          TEXT NOT NULL DEFAULT '{}',  -- what to send, as JSON
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        error           TEXT NOT NULL DEFAULT '',
+        created_at      TEXT NOT NULL,
+        sent_at         TEXT,
+        UNIQUE (subscription_id, slot)
+    );
+    CREATE INDEX deliveries_open ON deliveries(status, next_attempt_at)
+        WHERE status IN ('pending', 'retry');
+
+    -- Every paper ever sent to a place, so it is never sent there twice.
+    CREATE TABLE delivered_papers (
+        destination  TEXT NOT NULL,
+        paper_id     TEXT NOT NULL,
+        delivery_id  INTEGER NOT NULL,
+        delivered_at TEXT NOT NULL,
+        PRIMARY KEY (destination, paper_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX delivered_papers_paper ON delivered_papers(paper_id);
+    CREATE INDEX delivered_papers_delivery ON delivered_papers(delivery_id);
+
+    CREATE TABLE signals (
+        platform   TEXT NOT NULL,
+        workspace  TEXT NOT NULL,
+        user       TEXT NOT NULL,
+        paper_id   TEXT NOT NULL,
+        signal     TEXT NOT NULL CHECK (signal IN ('save', 'like', 'dismiss')),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (platform, workspace, user, paper_id, signal)
+    ) WITHOUT ROWID;
+    CREATE INDEX signals_workspace ON signals(platform, workspace, created_at);
+
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 }
 
 

@@ -12,7 +12,10 @@ from pathlib import Path
 import aiosqlite
 
 from bot.errors import StoreError
+from bot.store._deliveries import DeliveryTables
 from bot.store._papers import PaperTables, merge
+from bot.store._signals import SignalTables
+from bot.store._subscriptions import SubscriptionTables
 from bot.store.migrations import apply_migrations
 
 __all__ = ["SqliteStore", "merge"]
@@ -20,8 +23,8 @@ __all__ = ["SqliteStore", "merge"]
 log = logging.getLogger(__name__)
 
 
-class SqliteStore(PaperTables):
-    """``PaperStore`` on one aiosqlite connection; writes go through one lock."""
+class SqliteStore(PaperTables, SubscriptionTables, DeliveryTables, SignalTables):
+    """The whole ``Store`` on one aiosqlite connection; writes go through one lock."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db

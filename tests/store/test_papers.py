@@ -218,7 +218,12 @@ async def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
         async with open_store(url) as s:
             await s.upsert_papers([paper()], observed_at=T0)
     with sqlite3.connect(tmp_path / "m.sqlite3") as db:
-        assert db.execute("SELECT version FROM schema_migrations").fetchall() == [(1,), (2,), (3,)]
+        assert db.execute("SELECT version FROM schema_migrations").fetchall() == [
+            (1,),
+            (2,),
+            (3,),
+            (4,),
+        ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("SELECT count(*) FROM papers").fetchone() == (1,)
 

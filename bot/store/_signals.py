@@ -1,0 +1,81 @@
+"""SQLite storage of readers' signals (save, like, dismiss) and small settings."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import aiosqlite
+
+from bot.models import Signal
+
+__all__ = ["SignalTables"]
+
+
+class SignalTables:
+    """The signals and meta part of ``SqliteStore``."""
+
+    _db: aiosqlite.Connection
+    _write_lock: asyncio.Lock
+
+    async def add_signal(
+        self,
+        platform: str,
+        workspace: str,
+        user: str,
+        paper_id: str,
+        signal: Signal,
+        *,
+        now: dt.datetime,
+    ) -> bool:
+        async with self._write_lock:
+            cur = await self._db.execute(
+                "INSERT INTO signals (platform, workspace, user, paper_id, signal, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (platform, workspace, user, paper_id, signal.value, now.isoformat()),
+            )
+        return cur.rowcount > 0
+
+    async def remove_signal(self, platform: str, user: str, paper_id: str, signal: Signal) -> bool:
+        async with self._write_lock:
+            cur = await self._db.execute(
+                "DELETE FROM signals WHERE platform = ? AND user = ? AND paper_id = ?"
+                " AND signal = ?",
+                (platform, user, paper_id, signal.value),
+            )
+        return cur.rowcount > 0
+
+    async def user_signals(self, platform: str, user: str) -> dict[Signal, list[str]]:
+        result: dict[Signal, list[str]] = {s: [] for s in Signal}
+        sql = (
+            "SELECT signal, paper_id FROM signals WHERE platform = ? AND user = ?"
+            " GROUP BY signal, paper_id ORDER BY max(created_at) DESC"
+        )
+        async with self._db.execute(sql, (platform, user)) as cur:
+            async for signal, paper_id in cur:
+                result[Signal(signal)].append(paper_id)
+        return result
+
+    async def workspace_signals(
+        self, platform: str, workspace: str, *, since: dt.datetime
+    ) -> list[tuple[str, int]]:
+        sql = (
+            "SELECT paper_id, count(DISTINCT user) AS readers FROM signals"
+            " WHERE platform = ? AND workspace = ? AND signal IN ('save', 'like')"
+            " AND created_at >= ? GROUP BY paper_id ORDER BY readers DESC, max(created_at) DESC"
+        )
+        async with self._db.execute(sql, (platform, workspace, since.isoformat())) as cur:
+            return [(pid, n) async for pid, n in cur]
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self._write_lock:
+            await self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

@@ -1,0 +1,133 @@
+"""The papers of a date window, indexed in memory so many topics can be matched at once.
+
+Daily posts match every subscription's topic against the same few hundred recent
+papers; tokenizing them once and intersecting posting sets keeps 10,000 subscriptions
+to a fraction of a second. Matching follows the search grammar: every word (or its
+singular/plural) must appear, phrases as adjacent words, authors as a name, minus
+excluded words, within the categories, dates and minimum upvotes given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.models import Paper
+from bot.query import Query
+from bot.text import tokenize
+
+__all__ = ["Match", "Window"]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    paper: Paper
+    relevance: float  # 0..1: how strongly the words sit in the title rather than the text
+
+
+def _forms(term: str) -> tuple[str, ...]:
+    forms = {term, term + "s", term + "es"}
+    if term.endswith("s"):
+        forms.add(term[:-1])
+    if term.endswith("es"):
+        forms.add(term[:-2])
+    if term.endswith("ies"):
+        forms.add(term[:-3] + "y")
+    if term.endswith("y"):
+        forms.add(term[:-1] + "ies")
+    return tuple(forms)
+
+
+class Window:
+    """Papers indexed by token: ``match`` answers a topic query over them."""
+
+    def __init__(self, papers: Iterable[Paper]) -> None:
+        self.papers: dict[str, Paper] = {}
+        self._title: dict[str, frozenset[str]] = {}
+        self._text: dict[str, list[str]] = {}
+        self._authors: dict[str, list[tuple[str, ...]]] = {}
+        self._postings: dict[str, set[str]] = {}
+        for p in papers:
+            title = tokenize(p.title)
+            text = title + tokenize(p.abstract)
+            authors = [tuple(tokenize(a)) for a in p.authors]
+            self.papers[p.id] = p
+            self._title[p.id] = frozenset(title)
+            self._text[p.id] = text
+            self._authors[p.id] = authors
+            for token in {*text, *(t for a in authors for t in a)}:
+                self._postings.setdefault(token, set()).add(p.id)
+
+    def __len__(self) -> int:
+        return len(self.papers)
+
+    def _having(self, term: str) -> set[str]:
+        found: set[str] = set()
+        for form in _forms(term):
+            found |= self._postings.get(form, set())
+        return found
+
+    def match(self, query: Query, *, among: Iterable[str] | None = None) -> list[Match]:
+        """Papers matching ``query`` (all of them when it has no words), most relevant
+        first; ``among`` limits the answer to those ids."""
+        ids = set(self.papers) if among is None else set(among) & set(self.papers)
+        for term in query.terms:
+            ids &= self._having(term)
+        for phrase in query.phrases:
+            for term in phrase:
+                ids &= self._having(term)
+            ids = {i for i in ids if _contains(self._text[i], phrase)}
+        for name in query.authors:
+            ids = {i for i in ids if any(_contains(list(a), name) for a in self._authors[i])}
+        for term in query.excluded:
+            ids -= self._postings.get(term, set())
+        matches = [
+            self._scored(self.papers[i], query) for i in ids if _passes(self.papers[i], query)
+        ]
+        matches.sort(key=lambda m: (-m.relevance, -(m.paper.upvotes or 0), m.paper.id))
+        return matches
+
+    def _scored(self, paper: Paper, query: Query) -> Match:
+        words = list(query.terms) + [t for p in query.phrases for t in p]
+        if not words:
+            return Match(paper, 0.0)
+        title = self._title[paper.id]
+        in_title = sum(1 for w in words if any(f in title for f in _forms(w)))
+        text = self._text[paper.id]
+        # More mentions in the text count, with diminishing returns.
+        mentions = sum(min(3, sum(1 for t in text if t in _forms(w))) for w in words)
+        relevance = 0.7 * in_title / len(words) + 0.3 * min(1.0, mentions / (3 * len(words)))
+        return Match(paper, relevance)
+
+
+def _contains(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
+    n = len(phrase)
+    first = phrase[0]
+    return any(
+        tokens[i] == first and tuple(tokens[i : i + n]) == tuple(phrase)
+        for i in range(len(tokens) - n + 1)
+    )
+
+
+def _passes(paper: Paper, query: Query) -> bool:
+    if query.min_upvotes is not None and (paper.upvotes or 0) < query.min_upvotes:
+        return False
+    if query.since and (paper.day is None or paper.day < query.since):
+        return False
+    if query.until and (paper.day is None or paper.day > query.until):
+        return False
+    return not query.categories or any(
+        c == w or c.startswith(w + ".") for c in paper.categories for w in query.categories
+    )
+
+
+def log_scale(values: dict[str, float]) -> dict[str, float]:
+    """Scale non-negative scores to 0..1 on a log scale (for blending with relevance)."""
+    top = max(values.values(), default=0.0)
+    if top <= 0:
+        return dict.fromkeys(values, 0.0)
+    return {k: math.log1p(max(v, 0.0)) / math.log1p(top) for k, v in values.items()}
+
+
+__all__ += ["log_scale"]
