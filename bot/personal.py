@@ -34,6 +34,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
+from operator import mul
 from dataclasses import dataclass
 
 from bot.formatting import truncate
@@ -66,55 +68,81 @@ class Weights:
 DEFAULT_WEIGHTS = Weights()
 
 
+class _IdfTable(dict[str, float]):
+    def __init__(self, values: Mapping[str, float], top: float) -> None:
+        super().__init__(values)
+        self.top = top
+
+    def __missing__(self, token: str) -> float:
+        return self.top
+
+
 def make_idf(vocabulary: Mapping[str, int], total: int) -> Idf:
     """IDF from document frequencies: ``log((N + 1) / (df + 1)) + 1``; unknown tokens
     (a word newer than the vocabulary) get the highest IDF, as if in no paper."""
     n = max(total, 0) + 1
-    cache = {t: math.log(n / (df + 1)) + 1.0 for t, df in vocabulary.items()}
-    top = math.log(n) + 1.0
-    return lambda token: cache.get(token, top)
+    table = _IdfTable({t: math.log(n / (df + 1)) + 1.0 for t, df in vocabulary.items()}, 0.0)
+    table.top = math.log(n) + 1.0
+    # A bound dict lookup: called once per distinct token of every candidate.
+    return table.__getitem__
 
 
-def _terms(text: str) -> list[str]:
-    return [t for t in tokenize(text) if len(t) > 1 and t not in STOPWORDS and not t.isdigit()]
+# Sublinear term frequency, 1 + ln(tf), looked up (a count past the table is capped).
+_TF = tuple(1.0 + math.log(n) if n else 0.0 for n in range(256))
+_TF_CAP = len(_TF) - 1
+# Lower-case ASCII letters and digits, every other ASCII character a space.
+_ASCII_WORDS = str.maketrans(
+    {c: (chr(c).lower() if chr(c).isalnum() else " ") for c in range(128)}
+)
+
+
+def _words(text: str) -> list[str]:
+    """``tokenize(text)``, twice as fast on ASCII text (nearly every title and abstract)."""
+    if text.isascii():
+        return text.translate(_ASCII_WORDS).split()
+    return tokenize(text)
 
 
 def vectorize(paper: Paper, idf: Idf) -> Vector:
     """The paper's L2-normalised TF-IDF vector (sublinear term frequency)."""
-    counts: Counter[str] = Counter(_terms(paper.abstract))
-    for token in _terms(paper.title):
-        counts[token] += 2
-    for keyword in paper.ai_keywords:
-        for token in _terms(keyword):
-            counts[token] += 2
-    weights = {t: (1.0 + math.log(tf)) * idf(t) for t, tf in counts.items()}
-    for category in paper.categories:
-        weights[f"cat:{category}"] = _CATEGORY_IDF
-    norm = math.sqrt(sum(w * w for w in weights.values()))
-    return {t: w / norm for t, w in weights.items()} if norm else {}
+    # Every step runs in C (Counter, map, hypot): a digest ranks hundreds of papers.
+    counts = Counter(_words(paper.abstract))
+    title = _words(paper.title)
+    keywords = _words(" ".join(paper.ai_keywords))
+    for doubled in (title, title, keywords, keywords):
+        counts.update(doubled)
+    for token in [t for t in counts if len(t) < 2 or t in STOPWORDS or t.isdigit()]:
+        del counts[token]
+    tokens = list(counts)
+    tf = map(_TF.__getitem__, map(min, counts.values(), repeat(_TF_CAP)))
+    weights = list(map(mul, tf, map(idf, tokens)))
+    for category in dict.fromkeys(paper.categories):
+        tokens.append(f"cat:{category}")
+        weights.append(_CATEGORY_IDF)
+    norm = math.hypot(*weights)
+    return dict(zip(tokens, map((1.0 / norm).__mul__, weights), strict=True)) if norm else {}
 
 
-def _index(
-    vectors: Sequence[Vector], scales: Sequence[float]
-) -> dict[str, list[tuple[int, float]]]:
+Index = dict[str, list[tuple[int, float]]]
+
+
+def _index(vectors: Sequence[Vector], scales: Sequence[float]) -> Index:
     # Token -> (row, weight): a candidate then meets only the rows sharing its tokens,
     # which is what keeps 500 candidates x 50 liked papers in a few milliseconds.
-    index: dict[str, list[tuple[int, float]]] = {}
+    index: Index = {}
     for row, (vector, scale) in enumerate(zip(vectors, scales, strict=True)):
         for token, weight in vector.items():
             index.setdefault(token, []).append((row, weight * scale))
     return index
 
 
-def _dot_rows(
-    vector: Vector, index: Mapping[str, list[tuple[int, float]]], rows: int
-) -> list[float]:
+def _dot_rows(vector: Vector, index: Index, rows: int) -> list[float]:
     sums = [0.0] * rows
-    for token, x in vector.items():
-        postings = index.get(token)
-        if postings:
-            for row, w in postings:
-                sums[row] += x * w
+    # The C-level key intersection skips the candidate's words no kept paper has.
+    for token in vector.keys() & index.keys():
+        x = vector[token]
+        for row, w in index[token]:
+            sums[row] += x * w
     return sums
 
 

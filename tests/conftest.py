@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -50,6 +51,16 @@ async def real_store(snapshot_db: str) -> AsyncIterator[PaperStore]:
 
 
 @pytest.fixture
+async def fresh_store(snapshot_db: str, tmp_path: Path) -> AsyncIterator[PaperStore]:
+    """A private copy of the snapshot database, for tests that write."""
+    source = Path(snapshot_db.removeprefix("sqlite:///"))
+    copy = tmp_path / "papers.sqlite3"
+    shutil.copyfile(source, copy)
+    async with open_store(f"sqlite:///{copy}") as s:
+        yield s
+
+
+@pytest.fixture
 def clock() -> list[dt.datetime]:
     """A settable clock: tests assign ``clock[0]``."""
     return [NOW]
@@ -57,4 +68,11 @@ def clock() -> list[dt.datetime]:
 
 @pytest.fixture
 def service(real_store: PaperStore, clock: list[dt.datetime]) -> PaperService:
+    """The facade on the shared snapshot database: for tests that only read."""
     return PaperService(real_store, clock=lambda: clock[0])
+
+
+@pytest.fixture
+def desk(fresh_store: PaperStore, clock: list[dt.datetime]) -> PaperService:
+    """The facade on a private copy of the snapshot: for tests that write."""
+    return PaperService(fresh_store, clock=lambda: clock[0])

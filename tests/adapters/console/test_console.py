@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import io
 import re
 
 from adapters.console import render_reply, run_console
 from adapters.console.app import Ask
+from adapters.console.outbound import ConsoleOutbound
 from bot.models import Card, Reply
+from bot.scheduler import Scheduler
 from bot.service import PaperService
+from tests.fakes import FakeClock
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -89,3 +94,33 @@ def test_paper_text_cannot_drive_the_terminal() -> None:
     )
     text = render_reply(Reply(text="", title="t", cards=(card,)), colour=False)
     assert "\x1b" not in text and "\x07" not in text
+
+
+async def test_a_subscription_posts_into_the_terminal(
+    desk: PaperService, clock: list[dt.datetime]
+) -> None:
+    clock[0] = dt.datetime(2026, 7, 1, 8, 59, tzinfo=dt.UTC)  # the desk's clock
+    fake = FakeClock(clock[0])
+    out = io.StringIO()
+    never = asyncio.Event()
+
+    async def idle(_: float) -> None:  # the background loop waits; the test ticks
+        await never.wait()
+
+    scheduler = Scheduler(desk.store, ConsoleOutbound(out), clock=fake, sleep=idle)
+    lines = ["/papers subscribe diffusion at 09:00 daily count 2", "/papers digest on count 1"]
+
+    async def ask(prompt: str) -> str | None:
+        if lines:
+            return lines.pop(0)
+        fake.set(dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC))
+        await scheduler.tick()
+        return None
+
+    await run_console(desk, ask=ask, out=out, colour=False, scheduler=scheduler)
+    text = out.getvalue()
+    assert "Subscribed this channel: #1 'diffusion' · 09:00 UTC · daily · 2 papers" in text
+    assert "── subscription #1 ──" in text and "Papers on 'diffusion' for Tuesday 30 June" in text
+    assert "── your DM digest ──" in text
+    post = text.split("── subscription #1 ──")[1]
+    assert post.count("why: matches 'diffusion'") == 2
