@@ -32,9 +32,10 @@ fixed IDF of 2 (as if in about a third of the papers, which the big ones are).
 from __future__ import annotations
 
 import math
+import string
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from itertools import repeat
+from itertools import compress
 from operator import mul
 from dataclasses import dataclass
 
@@ -69,9 +70,9 @@ DEFAULT_WEIGHTS = Weights()
 
 
 class _IdfTable(dict[str, float]):
-    def __init__(self, values: Mapping[str, float], top: float) -> None:
-        super().__init__(values)
-        self.top = top
+    """IDF by token; a token the vocabulary lacks is as rare as can be."""
+
+    top = 1.0
 
     def __missing__(self, token: str) -> float:
         return self.top
@@ -81,83 +82,78 @@ def make_idf(vocabulary: Mapping[str, int], total: int) -> Idf:
     """IDF from document frequencies: ``log((N + 1) / (df + 1)) + 1``; unknown tokens
     (a word newer than the vocabulary) get the highest IDF, as if in no paper."""
     n = max(total, 0) + 1
-    table = _IdfTable({t: math.log(n / (df + 1)) + 1.0 for t, df in vocabulary.items()}, 0.0)
+    table = _IdfTable((t, math.log(n / (df + 1)) + 1.0) for t, df in vocabulary.items())
     table.top = math.log(n) + 1.0
-    # A bound dict lookup: called once per distinct token of every candidate.
+    # A bound C lookup, called once per distinct token of every candidate.
     return table.__getitem__
 
 
-# Sublinear term frequency, 1 + ln(tf), looked up (a count past the table is capped).
-_TF = tuple(1.0 + math.log(n) if n else 0.0 for n in range(256))
-_TF_CAP = len(_TF) - 1
+def _sublinear(tf: int) -> float:
+    return 1.0 + math.log(tf) if tf else 0.0
+
+
+# Sublinear term frequency looked up, not computed, for the counts every paper has.
+_TF = tuple(map(_sublinear, range(256)))
 # Lower-case ASCII letters and digits, every other ASCII character a space.
-_ASCII_WORDS = str.maketrans(
-    {c: (chr(c).lower() if chr(c).isalnum() else " ") for c in range(128)}
-)
+_ASCII_WORDS = str.maketrans({c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)})
+# Stopwords and every 1-character token _words can give for ASCII text.
+_DROP = STOPWORDS | frozenset(string.ascii_lowercase + string.digits)
 
 
 def _words(text: str) -> list[str]:
     """``tokenize(text)``, twice as fast on ASCII text (nearly every title and abstract)."""
     if text.isascii():
         return text.translate(_ASCII_WORDS).split()
-    return tokenize(text)
+    return [t for t in tokenize(text) if len(t) > 1]
 
 
-def vectorize(paper: Paper, idf: Idf) -> Vector:
-    """The paper's L2-normalised TF-IDF vector (sublinear term frequency)."""
-    # Every step runs in C (Counter, map, hypot): a digest ranks hundreds of papers.
+def _weigh(paper: Paper, idf: Idf) -> tuple[list[str], list[float], float]:
+    """Tokens, their TF-IDF weights, and the weights' L2 norm."""
+    # Every step but the last loop runs in C (Counter, set and map): a digest ranks
+    # hundreds of candidates per reader, and this is most of the time it takes.
     counts = Counter(_words(paper.abstract))
     title = _words(paper.title)
     keywords = _words(" ".join(paper.ai_keywords))
     for doubled in (title, title, keywords, keywords):
         counts.update(doubled)
-    for token in [t for t in counts if len(t) < 2 or t in STOPWORDS or t.isdigit()]:
+    for token in [*_DROP.intersection(counts), *filter(str.isdigit, counts)]:
         del counts[token]
     tokens = list(counts)
-    tf = map(_TF.__getitem__, map(min, counts.values(), repeat(_TF_CAP)))
+    tfs = counts.values()
+    tf = map(_TF.__getitem__, tfs) if max(tfs, default=0) < len(_TF) else map(_sublinear, tfs)
     weights = list(map(mul, tf, map(idf, tokens)))
     for category in dict.fromkeys(paper.categories):
         tokens.append(f"cat:{category}")
         weights.append(_CATEGORY_IDF)
-    norm = math.hypot(*weights)
+    return tokens, weights, math.hypot(*weights)
+
+
+def vectorize(paper: Paper, idf: Idf) -> Vector:
+    """The paper's L2-normalised TF-IDF vector (sublinear term frequency)."""
+    tokens, weights, norm = _weigh(paper, idf)
     return dict(zip(tokens, map((1.0 / norm).__mul__, weights), strict=True)) if norm else {}
 
 
 Index = dict[str, list[tuple[int, float]]]
 
 
-def _index(vectors: Sequence[Vector], scales: Sequence[float]) -> Index:
-    # Token -> (row, weight): a candidate then meets only the rows sharing its tokens,
-    # which is what keeps 500 candidates x 50 liked papers in a few milliseconds.
-    index: Index = {}
-    for row, (vector, scale) in enumerate(zip(vectors, scales, strict=True)):
-        for token, weight in vector.items():
-            index.setdefault(token, []).append((row, weight * scale))
-    return index
-
-
-def _dot_rows(vector: Vector, index: Index, rows: int) -> list[float]:
-    sums = [0.0] * rows
-    # The C-level key intersection skips the candidate's words no kept paper has.
-    for token in vector.keys() & index.keys():
-        x = vector[token]
-        for row, w in index[token]:
-            sums[row] += x * w
-    return sums
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Profile:
-    """What a reader kept and dismissed, as vectors ready to compare candidates with."""
+    """What a reader kept and dismissed, as vectors ready to compare candidates with.
 
-    liked_titles: tuple[str, ...]
-    liked_verbs: tuple[str, ...]
+    Build it with :meth:`build`. ``liked`` is what was given, newest first, each paper
+    once; ``seen`` the ids of every liked and dismissed paper.
+    """
+
+    liked: tuple[tuple[Paper, str], ...]
+    dismissed: tuple[Paper, ...]
     seen: frozenset[str]
-    # Rows 0..n-1: liked papers scaled by their decay; row n: their normalised centroid.
-    _liked: dict[str, list[tuple[int, float]]]
+    # Token -> (row, weight) for rows 0..n-1, the liked papers scaled by their decay, and
+    # rows n..., the dismissed ones: a candidate meets only the rows sharing its tokens.
+    _index: Index
     _decays: tuple[float, ...]
-    _dismissed: dict[str, list[tuple[int, float]]]
-    _n_dismissed: int
+    # 1 / |sum of the decayed liked vectors|: the centroid cosine from the row sums.
+    _centroid_scale: float
 
     @classmethod
     def build(
@@ -168,50 +164,46 @@ class Profile:
     ) -> Profile:
         """``liked``: (paper, "saved" or "liked"), newest first; ``dismissed``: papers
         the reader said "not interested" to. A paper given twice counts once."""
-        kept: dict[str, tuple[Paper, str]] = {}
-        for paper, verb in liked:
-            kept.setdefault(paper.id, (paper, verb))
-        vectors = [vectorize(p, idf) for p, _ in kept.values()]
-        decays = tuple(0.5 ** (i / _HALF_LIFE) for i in range(len(vectors)))
+        kept = tuple({p.id: (p, verb) for p, verb in reversed(liked)}.values())[::-1]
+        gone = tuple({p.id: p for p in dismissed}.values())
+        decays = tuple(0.5 ** (i / _HALF_LIFE) for i in range(len(kept)))
+        scales = (*decays, *(1.0 for _ in gone))
+        index: Index = {}
         centroid: Counter[str] = Counter()
-        for vector, decay in zip(vectors, decays, strict=True):
-            for token, weight in vector.items():
-                centroid[token] += weight * decay
-        norm = math.sqrt(sum(w * w for w in centroid.values()))
-        rows = [*vectors, {t: w / norm for t, w in centroid.items()}] if norm else vectors
-        gone = {p.id: vectorize(p, idf) for p in dismissed}
-        return cls(
-            liked_titles=tuple(p.title for p, _ in kept.values()),
-            liked_verbs=tuple(verb for _, verb in kept.values()),
-            seen=frozenset(kept) | frozenset(gone),
-            _liked=_index(rows, (*decays, 1.0)[: len(rows)]),
-            _decays=decays,
-            _dismissed=_index(list(gone.values()), [1.0] * len(gone)),
-            _n_dismissed=len(gone),
-        )
+        for row, (paper, scale) in enumerate(zip((*(p for p, _ in kept), *gone), scales)):
+            for token, weight in vectorize(paper, idf).items():
+                index.setdefault(token, []).append((row, weight * scale))
+                if row < len(kept):
+                    centroid[token] += weight * scale
+        norm = math.hypot(*centroid.values())
+        seen = frozenset(p.id for p, _ in kept) | frozenset(p.id for p in gone)
+        return cls(kept, gone, seen, index, decays, 1.0 / norm if norm else 0.0)
 
     @property
     def is_empty(self) -> bool:
         """True for a reader who has not saved or liked anything yet."""
-        return not self._decays
+        return not self.liked
 
-    def similarity(self, vector: Vector) -> tuple[float, int | None, float]:
-        """(blended similarity to the liked papers, the most similar one's position or
-        None, its plain cosine)."""
-        n = len(self._decays)
-        if not n:
-            return 0.0, None, 0.0
-        sums = _dot_rows(vector, self._liked, n + 1)
-        best = max(range(n), key=sums.__getitem__)
-        if sums[best] <= 0.0:
-            return 0.0, None, 0.0
-        return 0.7 * sums[best] + 0.3 * sums[n], best, sums[best] / self._decays[best]
-
-    def aversion(self, vector: Vector) -> float:
-        """The highest cosine to a dismissed paper (0 without dismissals)."""
-        if not self._n_dismissed:
-            return 0.0
-        return max(_dot_rows(vector, self._dismissed, self._n_dismissed))
+    def _compare(
+        self, tokens: list[str], weights: list[float], norm: float
+    ) -> tuple[float, int | None, float, float]:
+        # (blended similarity to the liked papers, the most similar one's position or
+        # None, its plain cosine, the highest cosine to a dismissed paper)
+        n = len(self.liked)
+        sums = [0.0] * (n + len(self.dismissed))
+        postings = list(map(self._index.get, tokens))
+        for x, posting in compress(zip(weights, postings), postings):
+            for row, w in posting:
+                sums[row] += x * w
+        scale = 1.0 / norm if norm else 0.0
+        aversion = max(sums[n:], default=0.0) * scale
+        best = max(range(n), key=sums.__getitem__, default=None)
+        if best is None or sums[best] <= 0.0:
+            return 0.0, None, 0.0, aversion
+        # cos(c, centroid) = sum of the decayed cosines / |sum of decayed vectors|.
+        centroid = math.fsum(sums[:n]) * self._centroid_scale
+        similarity = scale * (0.7 * sums[best] + 0.3 * centroid)
+        return similarity, best, scale * sums[best] / self._decays[best], aversion
 
 
 def rank_for_reader(
@@ -233,22 +225,24 @@ def rank_for_reader(
     """
     topic_scores = topic_scores or {}
     trending_scores = trending_scores or {}
-    scored: list[tuple[float, Paper, str]] = []
-    done: set[str] = set()
+    scored: list[tuple[float, Paper, int | None, float, float, float, float]] = []
+    done: set[str] = set(profile.seen)
     for paper in candidates:
-        if paper.id in profile.seen or paper.id in done:
+        if paper.id in done:
             continue
         done.add(paper.id)
-        # A new reader with no signals needs no vectors: topic and trending decide.
-        vector = vectorize(paper, idf) if profile.seen else {}
-        similarity, best, cosine = profile.similarity(vector)
+        similarity, best, cosine, aversion = 0.0, None, 0.0, 0.0
+        if profile.seen:  # a new reader needs no vectors: topic and trending decide
+            similarity, best, cosine, aversion = profile._compare(*_weigh(paper, idf))
         sim = weights.sim * similarity
         topic = weights.topic * _unit(topic_scores.get(paper.id, 0.0))
         trend = weights.trend * _unit(trending_scores.get(paper.id, 0.0))
-        score = sim + topic + trend - weights.neg * profile.aversion(vector)
-        scored.append((score, paper, _reason(paper, profile, best, cosine, sim, topic, trend)))
+        score = sim + topic + trend - weights.neg * aversion
+        scored.append((score, paper, best, cosine, sim, topic, trend))
     scored.sort(key=lambda s: (-s[0], -(s[1].upvotes or 0), s[1].id))
-    return [Recommendation(p, score, reason) for score, p, reason in scored[: max(limit, 0)]]
+    return [
+        Recommendation(s[1], s[0], _reason(profile, *s[1:])) for s in scored[: max(limit, 0)]
+    ]
 
 
 def _unit(x: float) -> float:
@@ -256,8 +250,8 @@ def _unit(x: float) -> float:
 
 
 def _reason(
-    paper: Paper,
     profile: Profile,
+    paper: Paper,
     best: int | None,
     cosine: float,
     sim: float,
@@ -266,8 +260,8 @@ def _reason(
 ) -> str:
     because = ""
     if best is not None:
-        title = truncate(profile.liked_titles[best] or "a paper", _TITLE_CHARS)
-        because = f"because you {profile.liked_verbs[best]} '{title}'"
+        liked, verb = profile.liked[best]
+        because = f"because you {verb} '{truncate(liked.title or liked.id, _TITLE_CHARS)}'"
     if because and cosine >= _REASON_MIN_SIM and sim >= max(topic, trend):
         return because
     if topic > 0 and topic >= trend:

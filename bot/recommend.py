@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from bot.models import Paper, Period, Recommendation
 from bot.query import Query, parse_query
 from bot.ranking import trending_score
-from bot.store.base import PaperStore
+from bot.store.base import PaperStore, TextQuery
 from bot.text import STOPWORDS, tokenize
-from bot.window import Window, log_scale
+from bot.window import Window, log_scale, plural_forms
 
 __all__ = ["Topic", "explain", "rank_topic", "recommend"]
 
@@ -134,6 +134,28 @@ async def recommend(
     """The best ``limit`` papers featured or listed in ``[start, end]`` for ``topic``."""
     query = topic.to_query(start, end)
     period = Period.MONTH if (end - start).days > 7 else Period.WEEK
-    papers = await store.papers_between(query.since or start, query.until or end)
+    if query.terms or query.phrases or query.authors:
+        # The full-text index narrows a month of papers to the few that can match;
+        # the window then decides, exactly as it does for daily digests.
+        prefilter = TextQuery(
+            groups=tuple((t, *_plural_forms(t)) for t in query.terms),
+            phrases=query.phrases,
+            authors=query.authors,
+            since=query.since,
+            until=query.until,
+            min_upvotes=query.min_upvotes,
+            categories=query.categories,
+        )
+        found = await store.text_search(prefilter, limit=_PREFILTER)
+        papers = list((await store.get_papers([pid for pid, _ in found])).values())
+    else:
+        papers = await store.papers_between(query.since or start, query.until or end)
     window = Window(p for p in papers if p.id not in exclude)
     return rank_topic(window, query, end=end, period=period, limit=limit)
+
+
+_PREFILTER = 2000
+
+
+def _plural_forms(term: str) -> tuple[str, ...]:
+    return tuple(f for f in plural_forms(term) if f != term)

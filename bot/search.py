@@ -25,6 +25,7 @@ from bot.models import Paper
 from bot.query import Query
 from bot.store.base import PaperStore, TextQuery
 from bot.text import STOPWORDS, tokenize
+from bot.window import plural_forms
 
 __all__ = ["Hit", "Plan", "corrections", "plan", "rerank", "run_search", "variants"]
 
@@ -81,16 +82,7 @@ def variants(term: str, vocabulary: Mapping[str, int]) -> tuple[str, ...]:
     does not stem, so a topic typed in the plural still finds the singular."""
     if len(term) < 3 or term.isdigit():
         return ()
-    forms = {term + "s", term + "es"}
-    if term.endswith("s"):
-        forms.add(term[:-1])
-    if term.endswith("es"):
-        forms.add(term[:-2])
-    if term.endswith("ies"):
-        forms.add(term[:-3] + "y")
-    if term.endswith("y"):
-        forms.add(term[:-1] + "ies")
-    return tuple(sorted(f for f in forms if f != term and f in vocabulary))
+    return tuple(sorted(f for f in plural_forms(term) if f != term and f in vocabulary))
 
 
 # The last vocabulary seen and its words by length. Holding the vocabulary itself (not

@@ -17,7 +17,7 @@ from bot.models import Paper
 from bot.query import Query
 from bot.text import tokenize
 
-__all__ = ["Match", "Window"]
+__all__ = ["Match", "Window", "plural_forms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,8 @@ class Match:
     relevance: float  # 0..1: how strongly the words sit in the title rather than the text
 
 
-def _forms(term: str) -> tuple[str, ...]:
+def plural_forms(term: str) -> tuple[str, ...]:
+    """``term`` and its likely singular/plural spellings."""
     forms = {term, term + "s", term + "es"}
     if term.endswith("s"):
         forms.add(term[:-1])
@@ -43,16 +44,22 @@ class Window:
     """Papers indexed by token: ``match`` answers a topic query over them."""
 
     def __init__(self, papers: Iterable[Paper]) -> None:
-        self.papers: dict[str, Paper] = {}
+        self.papers: dict[str, Paper] = {p.id: p for p in papers}
         self._title: dict[str, frozenset[str]] = {}
         self._text: dict[str, list[str]] = {}
         self._authors: dict[str, list[tuple[str, ...]]] = {}
         self._postings: dict[str, set[str]] = {}
-        for p in papers:
+        self._indexed = False
+
+    def _index(self) -> None:
+        # Built on first use: a query without words needs no tokens at all.
+        if self._indexed:
+            return
+        self._indexed = True
+        for p in self.papers.values():
             title = tokenize(p.title)
             text = title + tokenize(p.abstract)
             authors = [tuple(tokenize(a)) for a in p.authors]
-            self.papers[p.id] = p
             self._title[p.id] = frozenset(title)
             self._text[p.id] = text
             self._authors[p.id] = authors
@@ -64,7 +71,7 @@ class Window:
 
     def _having(self, term: str) -> set[str]:
         found: set[str] = set()
-        for form in _forms(term):
+        for form in plural_forms(term):
             found |= self._postings.get(form, set())
         return found
 
@@ -72,6 +79,8 @@ class Window:
         """Papers matching ``query`` (all of them when it has no words), most relevant
         first; ``among`` limits the answer to those ids."""
         ids = set(self.papers) if among is None else set(among) & set(self.papers)
+        if query.terms or query.phrases or query.authors or query.excluded:
+            self._index()
         for term in query.terms:
             ids &= self._having(term)
         for phrase in query.phrases:
@@ -93,10 +102,10 @@ class Window:
         if not words:
             return Match(paper, 0.0)
         title = self._title[paper.id]
-        in_title = sum(1 for w in words if any(f in title for f in _forms(w)))
+        in_title = sum(1 for w in words if any(f in title for f in plural_forms(w)))
         text = self._text[paper.id]
         # More mentions in the text count, with diminishing returns.
-        mentions = sum(min(3, sum(1 for t in text if t in _forms(w))) for w in words)
+        mentions = sum(min(3, sum(1 for t in text if t in plural_forms(w))) for w in words)
         relevance = 0.7 * in_title / len(words) + 0.3 * min(1.0, mentions / (3 * len(words)))
         return Match(paper, relevance)
 
