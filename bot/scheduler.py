@@ -133,8 +133,9 @@ class Scheduler:
 
     async def _due(self, now: dt.datetime, report: TickReport) -> list[Due]:
         due = []
+        last = await self.store.last_slots()
         for sub in await self.store.subscriptions(active=True):
-            since = await self.store.last_slot(sub.id) or sub.created_at
+            since = max(last.get(sub.id, sub.created_at), sub.created_at)
             slots = slots_between(since, now, sub.at, sub.timezone, sub.weekdays)
             for slot in slots[:-1]:
                 await self._skip(sub, slot, now, report)

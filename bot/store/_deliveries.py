@@ -112,11 +112,10 @@ class DeliveryTables:
             row = await cur.fetchone()
         return _row_to_delivery(row) if row else None
 
-    async def last_slot(self, sub_id: int) -> dt.datetime | None:
-        sql = "SELECT max(slot) FROM deliveries WHERE subscription_id = ?"
-        async with self._db.execute(sql, (sub_id,)) as cur:
-            row = await cur.fetchone()
-        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+    async def last_slots(self) -> dict[int, dt.datetime]:
+        sql = "SELECT subscription_id, max(slot) FROM deliveries GROUP BY subscription_id"
+        async with self._db.execute(sql) as cur:
+            return {sid: dt.datetime.fromisoformat(slot) async for sid, slot in cur}
 
     async def open_deliveries(self, *, due_by: dt.datetime) -> list[Delivery]:
         sql = (

@@ -161,8 +161,8 @@ class DeliveryStore(Protocol):
 
     async def get_delivery(self, sub_id: int, slot: dt.datetime) -> Delivery | None: ...
 
-    async def last_slot(self, sub_id: int) -> dt.datetime | None:
-        """The newest slot with a delivery record of any status."""
+    async def last_slots(self) -> dict[int, dt.datetime]:
+        """For each subscription, the newest slot with a delivery record of any status."""
         ...
 
     async def open_deliveries(self, *, due_by: dt.datetime) -> list[Delivery]:

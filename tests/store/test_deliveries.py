@@ -71,7 +71,7 @@ async def test_intent_reserves_papers_once_per_destination(store: Store) -> None
     assert [x.id for x in await store.open_deliveries(due_by=T0)] == [d.id]
     await store.mark_sent(d.id, now=T0)
     assert await store.open_deliveries(due_by=T0) == []
-    assert await store.last_slot(s.id) == T0
+    assert await store.last_slots() == {s.id: T0}
 
 
 async def test_retry_failure_releases_papers(store: Store) -> None:
