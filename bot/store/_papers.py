@@ -108,7 +108,10 @@ def _paper_to_row(p: Paper) -> tuple[object, ...]:
 
 def merge(old: Paper, new: Paper) -> Paper:
     """Combine what we knew with what just arrived (the rules are in ``PaperStore``)."""
-    newer = old.version is None or (new.version or 0) >= old.version
+    # Only a higher version replaces what we know; records of the same version (an HF
+    # and an arXiv record of one paper) just fill each other's blanks. That keeps the
+    # merge independent of the order files arrive in, so a re-import changes nothing.
+    newer = (new.version or 0) > (old.version or 0)
     merged = {}
     for name in _PAPER_FIELDS:
         a, b = getattr(old, name), getattr(new, name)

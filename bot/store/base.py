@@ -17,7 +17,15 @@ from bot.models import (
     UpsertCounts,
 )
 
-__all__ = ["DeliveryStore", "PaperStore", "SignalStore", "Store", "SubscriptionStore", "TextQuery"]
+__all__ = [
+    "DeliveryStore",
+    "InstallationStore",
+    "PaperStore",
+    "SignalStore",
+    "Store",
+    "SubscriptionStore",
+    "TextQuery",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +65,10 @@ class PaperStore(Protocol):
 
     A store MUST:
     - key papers by bare arXiv id (``2510.06131``), whatever version was written;
-    - on upsert keep the newest metadata (a higher version wins; the same version takes
-      the newer non-empty values; an older version only fills blanks), never lower a
-      known upvote count, and record each new upvote count with its time;
+    - on upsert keep the newest metadata: a higher version replaces what is known, a
+      record of the same or an older version only fills blanks (so the result does not
+      depend on the order records arrive in), counts (upvotes, comments, stars) never go
+      down, and each new upvote count is recorded with its time;
     - write each ``upsert_papers`` call atomically: all of it or none;
     - keep full-text search in step with the papers table;
     - return ``Paper`` objects equal to what was stored (round trip), dates aware UTC.
@@ -221,5 +230,46 @@ class SignalStore(Protocol):
     async def set_meta(self, key: str, value: str) -> None: ...
 
 
-class Store(PaperStore, SubscriptionStore, DeliveryStore, SignalStore, Protocol):
+class InstallationStore(Protocol):
+    """Contract for chat-platform installations (a workspace adding the app by OAuth).
+
+    Records are the platform's own, as JSON-ready dicts; the store only keys them. A
+    store MUST replace a record saved again under the same keys, use "" for an absent
+    ``enterprise`` or ``user``, and keep a workspace's bot apart from its installers.
+    """
+
+    async def save_installation(
+        self,
+        platform: str,
+        enterprise: str,
+        workspace: str,
+        user: str,
+        data: dict[str, object],
+        *,
+        bot: dict[str, object] | None,
+        now: dt.datetime,
+    ) -> None:
+        """Store one user's installation and, when given, the workspace's bot with it."""
+        ...
+
+    async def find_installation(
+        self, platform: str, enterprise: str, workspace: str, user: str | None = None
+    ) -> dict[str, object] | None:
+        """That user's installation, or the workspace's latest when ``user`` is None."""
+        ...
+
+    async def find_bot(
+        self, platform: str, enterprise: str, workspace: str
+    ) -> dict[str, object] | None: ...
+
+    async def delete_installation(
+        self, platform: str, enterprise: str, workspace: str, user: str | None = None
+    ) -> None:
+        """Forget that user's installation, or every one of the workspace's."""
+        ...
+
+    async def delete_bot(self, platform: str, enterprise: str, workspace: str) -> None: ...
+
+
+class Store(PaperStore, SubscriptionStore, DeliveryStore, SignalStore, InstallationStore, Protocol):
     """Everything paperbot keeps."""
