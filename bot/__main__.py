@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from bot import __version__
-from bot.config import Settings, load
+from bot.config import Settings, load, load_slack
 from bot.errors import ConfigError, PaperbotError, SourceError, StoreError, UserError
 from bot.ingest import fetch, import_paths, load_snapshot_if_empty
 from bot.models import Paper
@@ -183,6 +183,22 @@ def fetch_days(since: str | None, days: int | None, today: dt.date) -> list[dt.d
     return [first + dt.timedelta(days=n) for n in range((today - first).days + 1)]
 
 
+async def run_slack_bot(args: argparse.Namespace, settings: Settings) -> int:
+    """`paperbot run slack`: the Bolt app and the scheduler in one process."""
+    from adapters.slack import run_slack  # imported only when Slack is what runs
+
+    slack = load_slack()  # before opening anything: a missing variable fails fast
+    async with open_app(settings) as app:
+        await run_slack(
+            app.service,
+            app.store,
+            slack,
+            port=args.port,
+            scheduler_for=lambda port: build_scheduler(app, port),
+        )
+    return 0
+
+
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import render_reply, run_console  # the terminal adapter
     from adapters.console.outbound import ConsoleOutbound
@@ -190,6 +206,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     out = sys.stdout
     colour = _colour(out)
     command = args.command or "console"
+    if command == "run" and args.platform == "slack":
+        return await run_slack_bot(args, settings)
     if command == "run":
         raise ConfigError(
             f"the {args.platform} adapter is not part of this version yet; "

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 from platformdirs import user_data_path
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
-__all__ = ["Settings", "default_database_url", "load"]
+__all__ = ["Settings", "SlackSettings", "default_database_url", "load", "load_slack"]
 
 DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG")
 
@@ -59,3 +59,56 @@ def load() -> Settings:
         first = exc.errors()[0]
         name = "PAPERBOT_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise ConfigError(f"{name}: {first['msg']}") from None
+
+
+class SlackSettings(BaseSettings):
+    """The Slack adapter's settings, read from ``SLACK_*`` variables by ``load_slack``.
+
+    Socket Mode when ``app_token`` is set, else HTTP; one workspace with ``bot_token``,
+    or any number installed through OAuth with ``client_id`` and ``client_secret``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SLACK_", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    api_url: str = "https://slack.com/api/"
+    # When true anyone in a channel may change its subscriptions, not only their
+    # creators and workspace admins.
+    anyone_manages: bool = False
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    @property
+    def oauth(self) -> bool:
+        return self.bot_token is None and self.client_id is not None
+
+
+def load_slack() -> SlackSettings:
+    """Read the Slack settings; fail fast naming the first missing variable."""
+    try:
+        slack = SlackSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "SLACK_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"{name}: {first['msg']}") from None
+    if slack.socket_mode:
+        # Socket Mode apps are installed into one workspace by hand.
+        if slack.bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN is required with SLACK_APP_TOKEN (Socket Mode)")
+        return slack
+    if slack.signing_secret is None:
+        raise ConfigError("SLACK_SIGNING_SECRET is required to verify requests from Slack")
+    if slack.bot_token is None and slack.client_id is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is required (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "to install into several workspaces)"
+        )
+    if slack.oauth and slack.client_secret is None:
+        raise ConfigError("SLACK_CLIENT_SECRET is required with SLACK_CLIENT_ID")
+    return slack

@@ -174,6 +174,29 @@ MIGRATIONS: dict[int, str] = {
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    5: """
+    -- Chat-platform installations (Slack's OAuth flow): one row per installing user and
+    -- one bot per workspace. ``data`` is the platform's own record as JSON, tokens
+    -- included; '' stands for an absent enterprise or user.
+    CREATE TABLE installations (
+        platform      TEXT NOT NULL,
+        enterprise    TEXT NOT NULL DEFAULT '',
+        workspace     TEXT NOT NULL DEFAULT '',
+        user          TEXT NOT NULL DEFAULT '',
+        data          TEXT NOT NULL,
+        installed_at  TEXT NOT NULL,
+        PRIMARY KEY (platform, enterprise, workspace, user)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE installation_bots (
+        platform      TEXT NOT NULL,
+        enterprise    TEXT NOT NULL DEFAULT '',
+        workspace     TEXT NOT NULL DEFAULT '',
+        data          TEXT NOT NULL,
+        installed_at  TEXT NOT NULL,
+        PRIMARY KEY (platform, enterprise, workspace)
+    ) WITHOUT ROWID;
+    """,
 }
 
 

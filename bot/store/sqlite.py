@@ -13,6 +13,7 @@ import aiosqlite
 
 from bot.errors import StoreError
 from bot.store._deliveries import DeliveryTables
+from bot.store._installations import InstallationTables
 from bot.store._papers import PaperTables, merge
 from bot.store._signals import SignalTables
 from bot.store._subscriptions import SubscriptionTables
@@ -23,7 +24,9 @@ __all__ = ["SqliteStore", "merge"]
 log = logging.getLogger(__name__)
 
 
-class SqliteStore(PaperTables, SubscriptionTables, DeliveryTables, SignalTables):
+class SqliteStore(
+    PaperTables, SubscriptionTables, DeliveryTables, SignalTables, InstallationTables
+):
     """The whole ``Store`` on one aiosqlite connection; writes go through one lock."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:

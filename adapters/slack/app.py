@@ -1,0 +1,157 @@
+"""Build the Bolt app and run it: Socket Mode or HTTP, one workspace or OAuth, plus posts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.installation_store import MemoryStateStore, PaperbotInstallationStore
+from adapters.slack.listeners import register
+from adapters.slack.outbound import ClientFor, SlackOutbound
+from bot.config import SlackSettings
+from bot.errors import ConfigError
+from bot.outbound import Outbound
+from bot.scheduler import Scheduler
+from bot.service import PaperService
+from bot.store.base import InstallationStore
+
+__all__ = [
+    "EVENTS_PATH",
+    "INSTALL_PATH",
+    "REDIRECT_PATH",
+    "SCOPES",
+    "SlackBot",
+    "build_slack",
+    "run_slack",
+    "serve_http",
+]
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+# Keep in step with manifest.yml.
+SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+)
+
+
+class SlackBot:
+    """The Bolt app and the outbound port of one running bot, sharing their tokens."""
+
+    def __init__(self, bolt: AsyncApp, outbound: SlackOutbound) -> None:
+        self.bolt = bolt
+        self.outbound = outbound
+
+
+def build_slack(service: PaperService, store: InstallationStore, slack: SlackSettings) -> SlackBot:
+    """The Bolt app with paperbot's listeners, and a port that posts with the same tokens."""
+    base_url = slack.api_url
+    secret = slack.signing_secret.get_secret_value() if slack.signing_secret else None
+    client_for: ClientFor
+    if slack.oauth:
+        installations = PaperbotInstallationStore(store)
+        settings = AsyncOAuthSettings(
+            client_id=slack.client_id,
+            client_secret=slack.client_secret.get_secret_value() if slack.client_secret else None,
+            scopes=list(SCOPES),
+            installation_store=installations,
+            state_store=MemoryStateStore(),
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+        )
+        # The flow calls oauth.v2.access with its own client: it needs the base URL too.
+        flow = AsyncOAuthFlow(client=AsyncWebClient(base_url=base_url), settings=settings)
+        bolt = AsyncApp(
+            signing_secret=secret, client=AsyncWebClient(base_url=base_url), oauth_flow=flow
+        )
+
+        async def client_for(workspace: str) -> AsyncWebClient | None:
+            bot = await installations.async_find_bot(enterprise_id=None, team_id=workspace)
+            if bot is None or not bot.bot_token:
+                return None
+            return AsyncWebClient(token=bot.bot_token, base_url=base_url)
+
+    else:
+        token = slack.bot_token.get_secret_value() if slack.bot_token else None
+        client = AsyncWebClient(token=token, base_url=base_url)
+        bolt = AsyncApp(signing_secret=secret, client=client)
+
+        async def client_for(workspace: str) -> AsyncWebClient | None:
+            return client
+
+    register(bolt, service, anyone_manages=slack.anyone_manages)
+    return SlackBot(bolt, SlackOutbound(client_for))
+
+
+@asynccontextmanager
+async def serve_http(bolt: AsyncApp, host: str, port: int) -> AsyncIterator[int]:
+    """Serve ``POST /slack/events`` (and the OAuth pages) until exit; yields the port."""
+    runner = web.AppRunner(bolt.web_app(path=EVENTS_PATH, port=port))
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if runner.addresses else port
+        log.info("serving Slack events on http://%s:%d%s", host, bound, EVENTS_PATH)
+        yield bound
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def serve_socket(bolt: AsyncApp, slack: SlackSettings) -> AsyncIterator[None]:
+    """Connect to Slack over Socket Mode until exit (no public URL needed)."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    if slack.app_token is None:
+        raise ConfigError("SLACK_APP_TOKEN is required for Socket Mode")
+    handler = AsyncSocketModeHandler(
+        bolt,
+        slack.app_token.get_secret_value(),
+        web_client=AsyncWebClient(base_url=slack.api_url),
+    )
+    await handler.connect_async()
+    log.info("connected to Slack over Socket Mode")
+    try:
+        yield
+    finally:
+        await handler.close_async()
+
+
+async def run_slack(
+    service: PaperService,
+    store: InstallationStore,
+    slack: SlackSettings,
+    *,
+    scheduler_for: Callable[[Outbound], Scheduler],
+    port: int = 3000,
+    host: str = "0.0.0.0",
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the bot and its daily posts in this process until ``stop`` is set."""
+    bot = build_slack(service, store, slack)
+    scheduler = scheduler_for(bot.outbound)
+    stop = stop or asyncio.Event()
+    if slack.socket_mode:
+        async with serve_socket(bot.bolt, slack):
+            await scheduler.run(stop)
+    else:
+        async with serve_http(bot.bolt, host, port):
+            await scheduler.run(stop)

@@ -1,0 +1,41 @@
+"""Fixtures: the fake Slack Web API on loopback, and the real Bolt app against it.
+
+A test that made paperbot send Slack something it would refuse fails at teardown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from bot.service import PaperService
+from tests.adapters.slack.fake_web_api import FakeSlack
+from tests.adapters.slack.harness import Harness, harness_for
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    server = web.Application()
+    server.router.add_route("*", "/api/{method}", fake.api)
+    server.router.add_post("/respond/{n}", fake.respond)
+    server.router.add_get("/socket", fake.socket)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
+    assert fake.rejected == [], "paperbot sent Slack something it would refuse"
+
+
+@pytest.fixture
+async def slack(fake_slack: FakeSlack, desk: PaperService) -> AsyncIterator[Harness]:
+    """The real Bolt app in single-workspace mode on a private copy of the snapshot."""
+    async for harness in harness_for(fake_slack, desk):
+        yield harness
