@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.formatting import card_for, plain_text
 from bot.models import Digest, DigestItem, Paper, Period, Reply, Signal, Source, Subscription
-from bot.personal import Profile, make_idf, rank_for_reader
+from bot.personal import Idf, Profile, VectorCache, make_idf, rank_for_reader
 from bot.recommend import Topic, rank_topic
 from bot.store.base import Store
 from bot.window import Window, log_scale
@@ -64,7 +64,9 @@ class DigestBuilder:
         papers = await self.store.papers_between(start, max(ends.values()))
         window = Window(papers)
         sent = await self.store.delivered(list(window.papers))
-        idf = None
+        idf: Idf | None = None
+        # Readers' digests rank the same recent papers: weigh each paper once.
+        vectors: VectorCache = {}
         digests = []
         for d in due:
             sub, end = d.subscription, ends[d]
@@ -78,7 +80,7 @@ class DigestBuilder:
             if sub.is_dm:
                 if idf is None:
                     idf = make_idf(await self.store.vocabulary(), await self.store.count_papers())
-                items = await self._personal(sub, window, allowed, end, idf)
+                items = await self._personal(sub, window, allowed, end, idf, vectors)
             else:
                 query = _topic(sub).to_query(first, end)
                 recs = rank_topic(
@@ -94,7 +96,8 @@ class DigestBuilder:
         window: Window,
         allowed: list[str],
         end: dt.date,
-        idf: object,
+        idf: Idf,
+        vectors: VectorCache,
     ) -> list[DigestItem]:
         d = sub.destination
         signals = await self.store.user_signals(d.platform, d.user)
@@ -107,7 +110,7 @@ class DigestBuilder:
         verb = {i: "saved" for i in signals[Signal.SAVE]}
         liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
         dismissed = [known[i] for i in signals[Signal.DISMISS] if i in known]
-        profile = Profile.build(liked, dismissed, idf)  # type: ignore[arg-type]
+        profile = Profile.build(liked, dismissed, idf)
         query = _topic(sub).to_query(end - dt.timedelta(days=LOOKBACK_DAYS), end)
         topic_scores = None
         if query.terms or query.phrases or query.authors:
@@ -120,10 +123,11 @@ class DigestBuilder:
         recs = rank_for_reader(
             candidates,
             profile,
-            idf=idf,  # type: ignore[arg-type]
+            idf=idf,
             topic_scores=topic_scores,
             trending_scores=trend,
             limit=sub.count,
+            cache=vectors,
         )
         return [DigestItem(r.paper.id, r.reason) for r in recs]
 
