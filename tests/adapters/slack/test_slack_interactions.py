@@ -14,7 +14,7 @@ from bot.models import Paper, Signal
 from tests.adapters.slack.fake_web_api import sign
 from tests.adapters.slack.harness import Harness
 
-VECTOR = Path(__file__).parents[4] / "shared" / "data" / "payloads" / "slack"
+VECTOR = Path(__file__).parents[2] / "data" / "slack"  # copied from shared/data/payloads
 HOSTILE = "<!channel> <@U123> *bold* & " + "x" * 5000
 
 
