@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from bot import __version__
-from bot.config import Settings, load, load_slack
+from bot.config import Settings, load, load_discord, load_slack
 from bot.errors import ConfigError, PaperbotError, SourceError, StoreError, UserError
 from bot.ingest import fetch, import_paths, load_snapshot_if_empty
 from bot.models import Paper
@@ -199,6 +199,20 @@ async def run_slack_bot(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def run_discord_bot(settings: Settings) -> int:
+    """`paperbot run discord`: the auto-sharded client and the scheduler in one process."""
+    from adapters.discord.app import run_discord  # imported only when Discord is what runs
+
+    discord_settings = load_discord()  # before opening anything: fail fast, naming it
+    async with open_app(settings) as app:
+        await run_discord(
+            app.service,
+            discord_settings,
+            scheduler_for=lambda port: build_scheduler(app, port),
+        )
+    return 0
+
+
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import render_reply, run_console  # the terminal adapter
     from adapters.console.outbound import ConsoleOutbound
@@ -208,6 +222,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command or "console"
     if command == "run" and args.platform == "slack":
         return await run_slack_bot(args, settings)
+    if command == "run" and args.platform == "discord":
+        return await run_discord_bot(settings)
     if command == "run":
         raise ConfigError(
             f"the {args.platform} adapter is not part of this version yet; "

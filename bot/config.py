@@ -11,7 +11,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
-__all__ = ["Settings", "SlackSettings", "default_database_url", "load", "load_slack"]
+__all__ = [
+    "DiscordSettings",
+    "Settings",
+    "SlackSettings",
+    "default_database_url",
+    "load",
+    "load_discord",
+    "load_slack",
+]
 
 DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG")
 
@@ -112,3 +120,28 @@ def load_slack() -> SlackSettings:
     if slack.oauth and slack.client_secret is None:
         raise ConfigError("SLACK_CLIENT_SECRET is required with SLACK_CLIENT_ID")
     return slack
+
+
+class DiscordSettings(BaseSettings):
+    """The Discord adapter's settings: ``DISCORD_TOKEN``, ``DISCORD_API_URL`` and
+    ``PAPERBOT_DISCORD_GUILD`` (sync commands to that one server, for development)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
+    api_url: str = Field(default="https://discord.com/api/v10", validation_alias="DISCORD_API_URL")
+    guild: int | None = Field(default=None, validation_alias="PAPERBOT_DISCORD_GUILD")
+
+
+def load_discord() -> DiscordSettings:
+    """Read the Discord settings; fail fast naming the first missing or bad variable."""
+    names = {"token": "DISCORD_TOKEN", "api_url": "DISCORD_API_URL"}
+    try:
+        discord = DiscordSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = str(first["loc"][0]) if first["loc"] else "settings"
+        raise ConfigError(f"{names.get(loc, loc)}: {first['msg']}") from None
+    if discord.token is None or not discord.token.get_secret_value().strip():
+        raise ConfigError("DISCORD_TOKEN is required (the bot token of your application)")
+    return discord

@@ -1,0 +1,137 @@
+"""The Discord bot: an auto-sharded discord.py client, the `/papers` tree, the buttons,
+and the scheduler in the same process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.commands import build_papers, caller_of, send_reply
+from adapters.discord.outbound import DiscordOutbound
+from adapters.discord.render import NO_MENTIONS, card_embed
+from adapters.discord.views import PaperButton
+from bot.config import DiscordSettings
+from bot.errors import UserError
+from bot.models import Reply, Signal
+from bot.outbound import Outbound
+from bot.scheduler import Scheduler
+from bot.service import PaperService
+
+__all__ = ["PERMISSIONS", "SCOPES", "PaperBot", "invite_url", "run_discord", "use_api_url"]
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("bot", "applications.commands")
+# What the bot does in a channel: read it, post embeds with links, and reply in threads.
+PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, send_messages_in_threads=True
+)
+_SIGNALS = {"save": Signal.SAVE, "like": Signal.LIKE, "dismiss": Signal.DISMISS}
+
+
+def invite_url(application_id: int) -> str:
+    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
+
+
+def use_api_url(api_url: str) -> None:
+    """Point discord.py at ``DISCORD_API_URL``. The library has one REST base for the
+    process (``Route.BASE``); the gateway address then comes from ``GET /gateway/bot``."""
+    discord.http.Route.BASE = api_url.rstrip("/")
+
+
+class PaperBot(discord.AutoShardedClient):
+    """discord.py's automatic sharding: one shard or many, no code change."""
+
+    def __init__(
+        self,
+        service: PaperService,
+        *,
+        guild: int | None = None,
+        scheduler_for: Callable[[Outbound], Scheduler] | None = None,
+        **options: Any,
+    ) -> None:
+        # No privileged intents: app commands and buttons need none.
+        super().__init__(intents=discord.Intents.default(), **options)
+        self.service = service
+        self.guild = guild
+        self.outbound = DiscordOutbound(self)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(build_papers(service))
+        self.tree.on_error = self._on_tree_error
+        self._scheduler_for = scheduler_for
+        self._scheduler_task: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(PaperButton)  # buttons posted before a restart still work
+        if self.guild is not None:
+            where = discord.Object(self.guild)
+            self.tree.copy_global_to(guild=where)
+            await self.tree.sync(guild=where)
+        else:
+            await self.tree.sync()
+        if self.application_id is not None:
+            log.warning("invite paperbot with %s", invite_url(self.application_id))
+        if self._scheduler_for is not None:
+            scheduler = self._scheduler_for(self.outbound)
+            self._scheduler_task = asyncio.create_task(scheduler.run(), name="scheduler")
+
+    async def close(self) -> None:
+        if self._scheduler_task is not None:
+            self._scheduler_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scheduler_task
+        await super().close()
+
+    async def on_paper_button(
+        self, interaction: discord.Interaction[Any], action: str, paper_id: str
+    ) -> None:
+        """A click on a paper's button; answers only the clicker."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            if action == "abstract":
+                reply = await self.service.paper(paper_id)
+                if not reply.cards:
+                    raise UserError(reply.text)
+                embed = card_embed(reply.cards[0], expanded=True)
+                await interaction.followup.send(
+                    embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+                return
+            reply = await self.service.desk.signal(
+                caller_of(interaction), paper_id, _SIGNALS[action]
+            )
+        except UserError as exc:
+            reply = Reply(text=str(exc))
+        await send_reply(interaction, reply, ephemeral=True)
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        log.error("command failed: %r", error, exc_info=error)
+        text = "Sorry, something went wrong on our side."
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+
+async def run_discord(
+    service: PaperService,
+    settings: DiscordSettings,
+    *,
+    scheduler_for: Callable[[Outbound], Scheduler] | None = None,
+) -> None:
+    """Run until stopped: log in, sync commands, post on schedule."""
+    assert settings.token is not None  # load_discord checked it
+    use_api_url(settings.api_url)
+    bot = PaperBot(service, guild=settings.guild, scheduler_for=scheduler_for)
+    async with bot:
+        await bot.start(settings.token.get_secret_value())

@@ -1,0 +1,74 @@
+"""The buttons under each paper, with stable custom ids so they outlive a restart."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from bot.models import Card
+
+__all__ = ["ACTIONS", "PaperButton", "custom_id", "paper_view"]
+
+log = logging.getLogger(__name__)
+
+# Button action -> label. The paper id rides in the custom id, so a click on a message
+# posted before a restart still names its paper (discord.py's DynamicItem).
+ACTIONS = {"abstract": "Abstract", "save": "Save", "like": "Like", "dismiss": "Not interested"}
+_STYLES = {"abstract": discord.ButtonStyle.secondary, "save": discord.ButtonStyle.primary}
+
+
+def custom_id(action: str, paper_id: str) -> str:
+    return f"paperbot:{action}:{paper_id}"
+
+
+class PaperButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"paperbot:(?P<action>abstract|save|like|dismiss):(?P<paper>[^:\s]{1,80})",
+):
+    """One of a paper's buttons. Register it once with ``client.add_dynamic_items``;
+    a click is handed to the client's ``on_paper_button(interaction, action, paper_id)``."""
+
+    def __init__(self, action: str, paper_id: str) -> None:
+        self.action = action
+        self.paper_id = paper_id
+        super().__init__(
+            discord.ui.Button(
+                label=ACTIONS[action],
+                style=_STYLES.get(action, discord.ButtonStyle.secondary),
+                custom_id=custom_id(action, paper_id),
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PaperButton:
+        return cls(match["action"], match["paper"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        handler = getattr(interaction.client, "on_paper_button", None)
+        if handler is None:
+            log.warning("no handler for %s on %s", self.action, self.paper_id)
+            return
+        await handler(interaction, self.action, self.paper_id)
+
+
+def paper_view(cards: Sequence[Card]) -> discord.ui.View:
+    """One row per paper (at most five): Abstract, Save, Like, Not interested, PDF."""
+    view = discord.ui.View(timeout=None)
+    for row, card in enumerate(cards[:5]):
+        for action in ACTIONS:
+            button = PaperButton(action, card.paper_id)
+            button.item.row = row
+            view.add_item(button)
+        pdf = next((link.url for link in card.links if link.label == "PDF"), None)
+        view.add_item(discord.ui.Button(label="PDF", url=pdf or card.url, row=row))
+    return view

@@ -1,0 +1,190 @@
+"""`/papers` over the real gateway: every command, autocomplete, buttons and rights."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.models import Paper
+from tests.adapters.discord.conftest import Bot
+from tests.adapters.discord.fake_gateway import READER_PERMS
+
+EPHEMERAL = 64
+
+
+async def test_commands_are_synced_with_typed_options(bot: Bot) -> None:
+    [papers] = bot.gateway.synced
+    assert papers["name"] == "papers"
+    subs = {o["name"]: o for o in papers["options"]}
+    assert set(subs) >= {
+        "trending",
+        "search",
+        "paper",
+        "subscribe",
+        "subscriptions",
+        "unsubscribe",
+        "pause",
+        "resume",
+        "digest",
+        "help",
+    }
+    period = {o["name"]: o for o in subs["trending"]["options"]}["period"]
+    assert [c["value"] for c in period["choices"]] == ["day", "week", "month"]
+    query = subs["search"]["options"][0]
+    assert query["autocomplete"] is True
+    count = {o["name"]: o for o in subs["subscribe"]["options"]}["count"]
+    assert (count["min_value"], count["max_value"]) == (1, 25)
+
+
+async def test_search_defers_then_follows_up_with_embeds(bot: Bot) -> None:
+    token = await bot.command("search", query="attention is all you need")
+    assert bot.gateway.callback_for(token)["type"] == 5
+    [answer] = bot.gateway.answers(token)
+    assert answer["embeds"] and answer["allowed_mentions"] == {"parse": []}
+
+
+def text_of(answer: dict) -> str:
+    return answer.get("content", "") + "".join(
+        (e.get("title", "") + e.get("description", "")) for e in answer.get("embeds", [])
+    )
+
+
+async def test_trending_and_paper(bot: Bot) -> None:
+    token = await bot.command("trending", period="month", topic="language models")
+    [answer] = bot.gateway.answers(token)
+    assert answer["embeds"] and "components" in answer
+    paper_id = answer["components"][0]["components"][0]["custom_id"].split(":")[-1]
+    token = await bot.command("paper", id=paper_id)
+    [answer] = bot.gateway.answers(token)
+    assert paper_id in answer["embeds"][0]["url"]
+
+
+async def test_search_autocomplete_offers_titles(bot: Bot) -> None:
+    choices = await bot.autocomplete("search", "query", "attention is all")
+    assert 1 <= len(choices) <= 25
+    assert all(len(c["name"]) <= 100 and c["value"] for c in choices)
+    assert await bot.autocomplete("subscribe", "timezone", "berl") == [
+        {"name": "Europe/Berlin", "value": "Europe/Berlin"}
+    ]
+
+
+async def test_subscribe_list_pause_resume_unsubscribe(bot: Bot) -> None:
+    token = await bot.command(
+        "subscribe",
+        topic="diffusion",
+        time="08:30",
+        timezone="Europe/Berlin",
+        weekdays="mon-fri",
+        count=5,
+        min_upvotes=3,
+        source="hf",
+    )
+    [answer] = bot.gateway.answers(token)
+    assert "08:30" in answer["content"] and "Europe/Berlin" in answer["content"]
+    [sub] = await bot.service.store.subscriptions()
+    assert sub.topic == "diffusion" and sub.count == 5 and sub.min_upvotes == 3
+    token = await bot.command("subscriptions")
+    [answer] = bot.gateway.answers(token)
+    assert answer["flags"] & EPHEMERAL and "diffusion" in answer["content"]
+    [choice] = await bot.autocomplete("unsubscribe", "subscription", "")
+    assert choice["value"] == str(sub.id)
+    await bot.command("pause", subscription=str(sub.id))
+    assert not (await bot.service.store.get_subscription(sub.id)).active
+    await bot.command("resume", subscription=str(sub.id))
+    assert (await bot.service.store.get_subscription(sub.id)).active
+    await bot.command("unsubscribe", subscription=str(sub.id))
+    assert await bot.service.store.subscriptions() == []
+
+
+async def test_a_member_without_manage_channels_cannot_change_subscriptions(bot: Bot) -> None:
+    token = await bot.command("subscribe", READER_PERMS, followups=0, topic="diffusion")
+    callback = bot.gateway.callback_for(token)
+    assert callback["data"]["flags"] & EPHEMERAL
+    assert "Manage Channels" in callback["data"]["content"]
+    assert await bot.service.store.subscriptions() == []
+    # Reading is for everyone.
+    token = await bot.command("search", READER_PERMS, query="diffusion")
+    assert bot.gateway.answers(token)[0]["embeds"]
+
+
+async def test_digest_works_for_anyone_and_in_dms(bot: Bot) -> None:
+    token = await bot.command("digest", READER_PERMS, action="on", options="at 08:00 tz UTC")
+    [answer] = bot.gateway.answers(token)
+    assert answer["flags"] & EPHEMERAL
+    [sub] = await bot.service.store.subscriptions()
+    assert sub.is_dm and sub.owner == "100000000000000300"
+    token = await bot.command("digest", dm=True, user="100000000000000400", action="settings")
+    assert "no DM digest" in bot.gateway.answers(token)[0]["content"]
+    await bot.command("digest", READER_PERMS, action="off")
+    assert await bot.service.store.subscriptions() == []
+
+
+async def test_help_is_ephemeral(bot: Bot) -> None:
+    token = await bot.command("help", followups=0)
+    callback = bot.gateway.callback_for(token)
+    assert callback["type"] == 4 and callback["data"]["flags"] & EPHEMERAL
+    assert "search" in callback["data"]["content"]
+
+
+async def test_each_button(bot: Bot) -> None:
+    token = await bot.command("search", query="attention is all you need")
+    [answer] = bot.gateway.answers(token)
+    ids = [c["custom_id"] for c in answer["components"][0]["components"] if "custom_id" in c]
+    abstract, save, like, dismiss = ids
+    token = await bot.click(abstract, answer)
+    [shown] = bot.gateway.answers(token)
+    assert shown["flags"] & EPHEMERAL and len(shown["embeds"][0]["description"]) > 300
+    for custom_id in (save, like, dismiss):
+        token = await bot.click(custom_id, answer)
+        [ack] = bot.gateway.answers(token)
+        assert ack["flags"] & EPHEMERAL and ack["content"]
+
+
+HOSTILE = "@everyone <@123> **bold** [x](https://evil) " + "q" * 5000
+
+
+async def test_hostile_query_pings_nobody(bot: Bot) -> None:
+    token = await bot.command("search", query=HOSTILE[:300])
+    for answer in bot.gateway.answers(token):
+        assert answer["allowed_mentions"] == {"parse": []}
+        assert "@everyone" not in answer.get("content", "")
+    assert bot.fake.rejected == []
+
+
+async def test_a_mistake_is_shown_only_to_whoever_made_it(bot: Bot) -> None:
+    token = await bot.command("subscribe", time="25:99")
+    assert token in bot.gateway.deleted  # the public "thinking…" message is gone
+    [answer] = bot.gateway.answers(token)
+    assert answer["flags"] & EPHEMERAL and "25:99" in answer["content"]
+    assert await bot.service.store.subscriptions() == []
+
+
+async def test_a_member_without_manage_channels_cannot_pause(bot: Bot) -> None:
+    await bot.command("subscribe", topic="diffusion")
+    [sub] = await bot.service.store.subscriptions()
+    token = await bot.command("pause", READER_PERMS, followups=0, subscription=str(sub.id))
+    assert "Manage Channels" in bot.gateway.callback_for(token)["data"]["content"]
+    assert (await bot.service.store.get_subscription(sub.id)).active
+
+
+async def test_hostile_paper_title_pings_nobody_and_fits(bot: Bot) -> None:
+    evil = Paper(
+        id="2607.99999",
+        title=HOSTILE,
+        abstract=HOSTILE,
+        authors=("<@&1>",),
+        day=dt.date(2026, 6, 30),
+        upvotes=1,
+        source="hf",
+    )
+    await bot.service.store.upsert_papers(
+        [evil], observed_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    )
+    token = await bot.command("paper", id="2607.99999")
+    [answer] = bot.gateway.answers(token)
+    [embed] = answer["embeds"]
+    assert len(embed["title"]) <= 256 and "@\u200beveryone" in embed["title"]
+    assert "\\*\\*bold" in embed["title"] and answer["allowed_mentions"] == {"parse": []}
+    token = await bot.click(answer["components"][0]["components"][0]["custom_id"], answer)
+    [shown] = bot.gateway.answers(token)
+    assert len(shown["embeds"][0]["description"]) <= 4096
+    assert shown["allowed_mentions"] == {"parse": []}
