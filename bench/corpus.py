@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import random
 import re
+import sqlite3
+import subprocess
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -15,6 +18,7 @@ from pathlib import Path
 from bot.ingest import read_file
 from bot.models import Paper
 from bot.snapshot import SNAPSHOT, build_snapshot
+from bot.store.migrations import MIGRATIONS
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
@@ -23,8 +27,10 @@ __all__ = [
     "VERSION",
     "Corpus",
     "corpus_file",
+    "git_commit",
     "is_target_candidate",
     "load_real",
+    "schema_versions",
     "synthetic_papers",
 ]
 
@@ -63,6 +69,20 @@ def load_real(shared: Path) -> Corpus:
     for p in papers:
         digest.update(f"{p.id}\t{p.title}\t{len(p.abstract)}\n".encode())
     return Corpus(papers, origin, digest.hexdigest()[:10])
+
+
+def git_commit() -> str:
+    """The commit benchmarked, with ``+dirty`` when bot/ has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "bot"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head}+dirty" if dirty else head or "unknown"
 
 
 def is_target_candidate(paper: Paper) -> bool:
@@ -119,6 +139,19 @@ def synthetic_papers(real: Sequence[Paper], count: int, seed: str) -> Iterator[P
         )
 
 
+def _schema_key() -> str:
+    # A corpus built under another schema is another file: opening it with this code
+    # would migrate it in place, and a run of older code would then fail on it.
+    text = "\n".join(f"{n}:{sql}" for n, sql in sorted(MIGRATIONS.items()))
+    return f"s{max(MIGRATIONS)}-{hashlib.sha256(text.encode()).hexdigest()[:6]}"
+
+
+def schema_versions(path: Path) -> list[tuple[int, str]]:
+    """The migrations recorded in a corpus file, to notice another process changing it."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT version, applied_at FROM schema_migrations").fetchall()
+
+
 def size_label(size: int | None) -> str:
     if size is None:
         return "real"
@@ -128,7 +161,7 @@ def size_label(size: int | None) -> str:
 async def corpus_file(corpus: Corpus, size: int | None, cache: Path) -> Path:
     """The SQLite file of the corpus of ``size`` papers (None: the real ones), built once."""
     label = size_label(size)
-    path = cache / f"corpus-{label}-v{VERSION}-{corpus.fingerprint}.sqlite3"
+    path = cache / f"corpus-{label}-v{VERSION}-{corpus.fingerprint}-{_schema_key()}.sqlite3"
     if path.exists():
         return path
     real = corpus.papers

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import REPO
+from bench.corpus import REPO, git_commit
 from bot.ingest import import_paths, read_file
 from bot.models import UpsertCounts
 from bot.snapshot import SNAPSHOT
@@ -107,26 +107,32 @@ async def bench_set(name: str, files: list[Path], work: Path, repeat: int) -> di
             "seconds": round(first_s, 3),
             "all_runs_s": [round(s, 3) for s in first],
             "papers_per_s": round(records / first_s),
+            "best_papers_per_s": round(records / min(first)),
             "counts": counts["first"],
         },
         "second_import": {
             "seconds": round(second_s, 3),
             "all_runs_s": [round(s, 3) for s in second],
             "papers_per_s": round(counts["second"]["total"] / second_s),
+            "best_papers_per_s": round(counts["second"]["total"] / min(second)),
             "counts": counts["second"],
             "all_unchanged": counts["second"]["unchanged"] == counts["second"]["total"],
         },
         "parse_only": {"seconds": round(parse, 3), "papers_per_s": round(records / parse)},
         "target_papers_per_s": TARGET_PER_SECOND,
         "target_met": records / first_s >= TARGET_PER_SECOND,
+        "target_met_best_run": records / min(first) >= TARGET_PER_SECOND,
     }
 
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
-    print(f"\nImport speed (median; target >= {TARGET_PER_SECOND:,} papers/s on a fresh database)")
+    print(
+        f"\nImport speed (median of the runs, best run in brackets; "
+        f"target >= {TARGET_PER_SECOND:,} papers/s on a fresh database)"
+    )
     head = (
         f"{'data':<9} {'files':>5} {'records':>8} {'papers':>7} {'import s':>9} "
-        f"{'papers/s':>9} {'target':>7} {'again s':>8} {'again/s':>9} {'unchanged':>9} "
+        f"{'papers/s':>16} {'target':>7} {'again s':>8} {'again/s':>16} {'unchanged':>13} "
         f"{'parse s':>8}"
     )
     print(head)
@@ -136,9 +142,11 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
         again = second["counts"]
         print(
             f"{name:<9} {r['files']:>5} {r['records']:>8,} {r['papers_in_db']:>7,} "
-            f"{first['seconds']:>9.2f} {first['papers_per_s']:>9,} "
+            f"{first['seconds']:>9.2f} {first['papers_per_s']:>6,} "
+            f"({first['best_papers_per_s']:>6,}) "
             f"{'met' if r['target_met'] else 'MISSED':>7} {second['seconds']:>8.2f} "
-            f"{second['papers_per_s']:>9,} {again['unchanged']:>5,}/{again['total']:<,} "
+            f"{second['papers_per_s']:>6,} ({second['best_papers_per_s']:>6,}) "
+            f"{again['unchanged']:>6,}/{again['total']:<6,} "
             f"{r['parse_only']['seconds']:>8.2f}"
         )
     for name, r in results.items():
@@ -174,8 +182,10 @@ async def main(args: argparse.Namespace) -> None:
             "cpus": os.cpu_count(),
             "machine": platform.platform(),
             "python": sys.version.split()[0],
+            "commit": git_commit(),
             "sqlite": sqlite3.sqlite_version,
             "repeat": args.repeat,
+            "load_average_1min_end": round(os.getloadavg()[0], 2),
             "shared": str(args.shared),
         },
         **results,
@@ -190,7 +200,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--shared", type=Path, default=REPO.parent / "shared" / "data", help="shared/data"
     )
-    parser.add_argument("--repeat", type=int, default=3, help="runs per set (median reported)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per set (default: 5)")
     parser.add_argument(
         "--results", type=Path, default=BENCH / "results" / "ingest.json", help="JSON out"
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bench.corpus import is_target_candidate
 from bot.models import Paper
-from bot.text import clean_text
+from bot.text import clean_text, tokenize
 
 __all__ = ["KINDS", "KnownItem", "make_queries"]
 
@@ -45,9 +45,31 @@ _STOPWORDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class KnownItem:
+    """A query, the paper it names, and an FTS5 expression every paper that fits the
+    query as well as the target matches (more than one: the query is ambiguous)."""
+
     kind: str
     text: str
     target: str
+    evidence: str = ""
+
+
+def _phrase_in(column: str, text: str) -> str:
+    tokens = tokenize(text)
+    return f'{column} : "{" ".join(tokens)}"' if tokens else ""
+
+
+def _evidence(kind: str, text: str, paper: Paper) -> str:
+    """What the query says about its paper, as FTS5 (see ``KnownItem``)."""
+    if kind in ("exact", "typo"):
+        return _phrase_in("title", paper.title)
+    if kind == "partial":
+        return _phrase_in("title", text)
+    if kind == "phrase":
+        return _phrase_in("abstract", text)
+    surname, *words = text.split()
+    title = " AND ".join(f'"{t}"' for w in words for t in tokenize(w))
+    return f"{_phrase_in('authors_text', surname)} AND title : ({title})"
 
 
 def _exact(paper: Paper, rng: random.Random) -> str | None:
@@ -139,6 +161,6 @@ def make_queries(real: Sequence[Paper], count: int, seed: int) -> list[KnownItem
             text = KINDS[kind](paper, rng)
             if text and text.strip():
                 used.add(paper.id)
-                queries.append(KnownItem(kind, text, paper.id))
+                queries.append(KnownItem(kind, text, paper.id, _evidence(kind, text, paper)))
                 break
     return queries

@@ -25,7 +25,16 @@ import rapidfuzz
 from rapidfuzz import fuzz, process
 
 import bot.search
-from bench.corpus import REPO, VERSION, Corpus, corpus_file, load_real, size_label
+from bench.corpus import (
+    REPO,
+    VERSION,
+    Corpus,
+    corpus_file,
+    git_commit,
+    load_real,
+    schema_versions,
+    size_label,
+)
 from bench.queries import KINDS, KnownItem, make_queries
 from bot.query import parse_query
 from bot.search import run_search
@@ -71,7 +80,15 @@ def rank_of(target: str, ids: Sequence[str]) -> int | None:
         return None
 
 
-def summarize(queries: Sequence[KnownItem], runs: Sequence[Run]) -> dict[str, Any]:
+def ambiguity(db: sqlite3.Connection, queries: Sequence[KnownItem]) -> list[int]:
+    """Per query, how many papers fit it as well as its target does (capped at 100)."""
+    sql = "SELECT count(*) FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH ? LIMIT 100)"
+    return [db.execute(sql, (q.evidence,)).fetchone()[0] if q.evidence else 1 for q in queries]
+
+
+def summarize(
+    queries: Sequence[KnownItem], runs: Sequence[Run], fits: Sequence[int]
+) -> dict[str, Any]:
     ranks = [rank_of(q.target, ids) for q, (ids, _) in zip(queries, runs, strict=True)]
     rr = [1 / r if r and r <= 10 else 0.0 for r in ranks]
     latencies = [ms for _, ms in runs]
@@ -80,6 +97,8 @@ def summarize(queries: Sequence[KnownItem], runs: Sequence[Run]) -> dict[str, An
         kind_rr = [x for q, x in zip(queries, rr, strict=True) if q.kind == kind]
         if kind_rr:
             by_kind[kind] = round(sum(kind_rr) / len(kind_rr), 4)
+    # Queries that some other paper fits just as well cannot be answered for certain.
+    unique_rr = [x for x, n in zip(rr, fits, strict=False) if n <= 1]
     return {
         "queries": len(runs),
         "p50_ms": round(percentile(latencies, 50), 3),
@@ -89,6 +108,10 @@ def summarize(queries: Sequence[KnownItem], runs: Sequence[Run]) -> dict[str, An
         "mrr10": round(sum(rr) / len(rr), 4),
         "hit1": round(sum(1 for r in ranks if r == 1) / len(ranks), 4),
         "mrr10_by_kind": by_kind,
+        "unique_queries": len(unique_rr),
+        "mrr10_unique": round(sum(unique_rr) / len(unique_rr), 4) if unique_rr else None,
+        "ranks": ranks,
+        "latencies_ms": [round(ms, 2) for ms in latencies],
     }
 
 
@@ -226,6 +249,8 @@ async def bench_size(
     label = size_label(size)
     path = await corpus_file(corpus, size, args.cache)
     result: dict[str, Any] = {"corpus_file": str(path), "methods": {}}
+    schema = schema_versions(path)
+    load = [os.getloadavg()[0]]
     async with SqliteStore.open(path) as store:
         papers = await store.count_papers()
         result["papers"] = papers
@@ -248,6 +273,7 @@ async def bench_size(
             print(f"[{label}] fts5-or ...", flush=True)
             run_fts(db, queries[:1])
             runs["fts5-or"] = run_fts(db, queries)
+            fits = ambiguity(db, queries)
             rows = db.execute("SELECT id, title FROM papers ORDER BY rowid").fetchall()
         finally:
             db.close()
@@ -262,12 +288,16 @@ async def bench_size(
         del ids, titles, rows
 
         for method, method_runs in runs.items():
-            result["methods"][method] = summarize(queries[: len(method_runs)], method_runs)
+            result["methods"][method] = summarize(queries[: len(method_runs)], method_runs, fits)
+        result["ambiguous_by_kind"] = {
+            kind: sum(1 for q, n in zip(queries, fits, strict=True) if q.kind == kind and n > 1)
+            for kind in KINDS
+        }
         pb = result["methods"]["paperbot"]
         result["latency_ratio"] = {
             base: {
-                "p50": round(pb["p50_ms"] / result["methods"][base]["p50_ms"], 3),
-                "p99": round(pb["p99_ms"] / result["methods"][base]["p99_ms"], 3),
+                "p50": round(pb["p50_ms"] / result["methods"][base]["p50_ms"], 5),
+                "p99": round(pb["p99_ms"] / result["methods"][base]["p99_ms"], 5),
             }
             for base in ("fts5-or", "wratio")
         }
@@ -281,6 +311,15 @@ async def bench_size(
             result["profile"] = await profile_slowest(
                 store, queries, runs["paperbot"], args.profile, out
             )
+    load.append(os.getloadavg()[0])
+    # This run keeps one core busy; more than that means something else competed.
+    result["load_average_1min"] = {"start": round(load[0], 2), "end": round(load[1], 2)}
+    if max(load) > 1.5:
+        print(f"[{label}] note: load average {max(load):.1f}: another process may have competed")
+    if schema_versions(path) != schema:
+        # Someone opened the file with newer code meanwhile: the figures are not clean.
+        result["warning"] = "another process migrated the corpus file during the run"
+        print(f"[{label}] WARNING: {result['warning']}")
     return result
 
 
@@ -299,7 +338,7 @@ def print_tables(sizes: dict[str, dict[str, Any]]) -> None:
     print("\nSearch: latency and known-item quality (top 10)")
     head = (
         f"{'corpus':>9} {'method':<9} {'queries':>7} {'p50 ms':>9} {'p99 ms':>9} "
-        f"{'MRR@10':>7} {'hit@1':>6}  target (paperbot)"
+        f"{'MRR@10':>7} {'hit@1':>6} {'MRR@10 unique':>13}  target (paperbot)"
     )
     print(head)
     print("-" * len(head))
@@ -316,13 +355,21 @@ def print_tables(sizes: dict[str, dict[str, Any]]) -> None:
                 note = f"(first {m['queries']} queries only)"
             print(
                 f"{res['papers']:>9,} {method:<9} {m['queries']:>7} {m['p50_ms']:>9.2f} "
-                f"{m['p99_ms']:>9.2f} {m['mrr10']:>7.3f} {m['hit1']:>6.3f}  {note}"
+                f"{m['p99_ms']:>9.2f} {m['mrr10']:>7.3f} {m['hit1']:>6.3f} "
+                f"{m['mrr10_unique'] or 0:>6.3f} ({m['unique_queries']:>3})  {note}"
             )
-    print("\nLatency ratio paperbot / baseline (above 1: paperbot is slower)")
+    print(
+        "MRR@10 unique: over the queries (how many) that no other paper fits as well; "
+        "ambiguous queries by kind:"
+    )
+    for res in sizes.values():
+        amb = ", ".join(f"{k} {v}" for k, v in res["ambiguous_by_kind"].items())
+        print(f"{res['papers']:>9,} {amb}")
+    print("\nLatency ratio paperbot / baseline (below 1: paperbot is faster)")
     print(f"{'corpus':>9} {'baseline':<9} {'p50':>8} {'p99':>8}")
     for res in sizes.values():
         for base, r in res["latency_ratio"].items():
-            print(f"{res['papers']:>9,} {base:<9} {r['p50']:>8.2f} {r['p99']:>8.2f}")
+            print(f"{res['papers']:>9,} {base:<9} {r['p50']:>8.3g} {r['p99']:>8.3g}")
     print("\nMRR@10 by query kind")
     print(f"{'corpus':>9} {'method':<9} " + " ".join(f"{k:>8}" for k in KINDS))
     for res in sizes.values():
@@ -355,8 +402,9 @@ def write_json(out: Path, meta: dict[str, Any], sizes: dict[str, dict[str, Any]]
 
 
 async def main(args: argparse.Namespace) -> None:
+    meta_commit = git_commit()
     corpus = load_real(args.shared)
-    print(f"real papers: {len(corpus.papers):,} from {corpus.origin}")
+    print(f"paperbot {meta_commit}; real papers: {len(corpus.papers):,} from {corpus.origin}")
     queries = make_queries(corpus.papers, args.queries, args.seed)
     print(f"queries: {len(queries)} ({', '.join(f'{k} {v}' for k, v in kinds(queries))})")
     meta = {
@@ -364,6 +412,7 @@ async def main(args: argparse.Namespace) -> None:
         "cpus": os.cpu_count(),
         "machine": platform.platform(),
         "python": sys.version.split()[0],
+        "commit": meta_commit,
         "sqlite": sqlite3.sqlite_version,
         "rapidfuzz": rapidfuzz.__version__,
         "corpus_version": VERSION,
