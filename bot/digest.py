@@ -68,15 +68,20 @@ class DigestBuilder:
         # Readers' digests rank the same recent papers: weigh each paper once.
         vectors: VectorCache = {}
         digests = []
+        # Papers a source can post in a date range, computed once per (source, range).
+        eligible: dict[tuple[Source, dt.date], list[str]] = {}
         for d in due:
             sub, end = d.subscription, ends[d]
             first = end - dt.timedelta(days=LOOKBACK_DAYS)
             done = sent.get(sub.destination.key, set())
-            allowed = [
-                p.id
-                for p in window.papers.values()
-                if p.day and first <= p.day <= end and p.id not in done and _accepts(sub.source, p)
-            ]
+            key = (sub.source, end)
+            if key not in eligible:
+                eligible[key] = [
+                    p.id
+                    for p in window.papers.values()
+                    if p.day and first <= p.day <= end and _accepts(sub.source, p)
+                ]
+            allowed = [i for i in eligible[key] if i not in done]
             if sub.is_dm:
                 if idf is None:
                     idf = make_idf(await self.store.vocabulary(), await self.store.count_papers())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
@@ -11,7 +12,7 @@ from bot.query import Query, parse_query
 from bot.ranking import trending_score
 from bot.store.base import PaperStore, TextQuery
 from bot.text import STOPWORDS, tokenize
-from bot.window import Window, log_scale, plural_forms
+from bot.window import Window, log_scale, passes, plural_forms
 
 __all__ = ["Topic", "explain", "rank_topic", "recommend"]
 
@@ -99,6 +100,8 @@ def rank_topic(
     window's trending list (filtered by categories and minimum upvotes), then the
     newest arXiv-only papers, which cannot trend.
     """
+    if not (query.terms or query.phrases or query.authors or query.excluded):
+        return _trending_only(window, query, end=end, period=period, limit=limit, among=among)
     matches = window.match(query, among=among)
     trend = log_scale(
         {m.paper.id: trending_score(m.paper, growth=0, end=end, period=period) for m in matches}
@@ -116,6 +119,29 @@ def rank_topic(
         return [Recommendation(p, sc, explain(p, query)) for p, sc in scored[:limit]]
     scored.sort(key=lambda ps: (-ps[1], ps[0].id))
     return [Recommendation(p, sc, explain(p, query)) for p, sc in scored[:limit]]
+
+
+def _trending_only(
+    window: Window,
+    query: Query,
+    *,
+    end: dt.date,
+    period: Period,
+    limit: int,
+    among: Collection[str] | None,
+) -> list[Recommendation]:
+    # Many subscriptions have no words: only the best few of the window are needed.
+    ids = window.papers.keys() if among is None else among
+    papers = [window.papers[i] for i in ids if i in window.papers]
+    papers = [p for p in papers if passes(p, query)]
+    trend = log_scale({p.id: trending_score(p, growth=0, end=end, period=period) for p in papers})
+
+    def key(p: Paper) -> tuple[float, int, str]:
+        score = trend[p.id] + 1.0 if p.upvotes is not None else 0.0
+        return (-score, -_ordinal(p), p.id)
+
+    best = heapq.nsmallest(limit, papers, key=key)
+    return [Recommendation(p, -key(p)[0], explain(p, query)) for p in best]
 
 
 def _ordinal(paper: Paper) -> int:

@@ -10,6 +10,7 @@ excluded words, within the categories, dates and minimum upvotes given.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from bot.models import Paper
 from bot.query import Query
 from bot.text import tokenize
 
-__all__ = ["Match", "Window", "plural_forms"]
+__all__ = ["Match", "Window", "passes", "plural_forms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Window:
         self._text: dict[str, list[str]] = {}
         self._authors: dict[str, list[tuple[str, ...]]] = {}
         self._postings: dict[str, set[str]] = {}
+        self._counts: dict[str, Counter[str]] = {}
         self._indexed = False
 
     def _index(self) -> None:
@@ -60,6 +62,7 @@ class Window:
             title = tokenize(p.title)
             text = title + tokenize(p.abstract)
             authors = [tuple(tokenize(a)) for a in p.authors]
+            self._counts[p.id] = Counter(text)
             self._title[p.id] = frozenset(title)
             self._text[p.id] = text
             self._authors[p.id] = authors
@@ -91,21 +94,22 @@ class Window:
             ids = {i for i in ids if any(_contains(list(a), name) for a in self._authors[i])}
         for term in query.excluded:
             ids -= self._postings.get(term, set())
+        words = list(query.terms) + [t for p in query.phrases for t in p]
+        forms = {w: plural_forms(w) for w in words}  # once per query, not per paper
         matches = [
-            self._scored(self.papers[i], query) for i in ids if _passes(self.papers[i], query)
+            self._scored(self.papers[i], words, forms) for i in ids if passes(self.papers[i], query)
         ]
         matches.sort(key=lambda m: (-m.relevance, -(m.paper.upvotes or 0), m.paper.id))
         return matches
 
-    def _scored(self, paper: Paper, query: Query) -> Match:
-        words = list(query.terms) + [t for p in query.phrases for t in p]
+    def _scored(self, paper: Paper, words: list[str], forms: dict[str, tuple[str, ...]]) -> Match:
         if not words:
             return Match(paper, 0.0)
         title = self._title[paper.id]
-        in_title = sum(1 for w in words if any(f in title for f in plural_forms(w)))
-        text = self._text[paper.id]
+        counts = self._counts[paper.id]
+        in_title = sum(1 for w in words if any(f in title for f in forms[w]))
         # More mentions in the text count, with diminishing returns.
-        mentions = sum(min(3, sum(1 for t in text if t in plural_forms(w))) for w in words)
+        mentions = sum(min(3, sum(counts.get(f, 0) for f in forms[w])) for w in words)
         relevance = 0.7 * in_title / len(words) + 0.3 * min(1.0, mentions / (3 * len(words)))
         return Match(paper, relevance)
 
@@ -119,7 +123,8 @@ def _contains(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
     )
 
 
-def _passes(paper: Paper, query: Query) -> bool:
+def passes(paper: Paper, query: Query) -> bool:
+    """Whether ``paper`` meets the query's filters (categories, dates, upvotes)."""
     if query.min_upvotes is not None and (paper.upvotes or 0) < query.min_upvotes:
         return False
     if query.since and (paper.day is None or paper.day < query.since):
