@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.models import Card, Link, Paper
 
 __all__ = [
     "card_for",
     "first_sentences",
+    "fit",
     "plain_text",
     "shorten_authors",
     "truncate",
@@ -29,6 +30,17 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     if space > limit * 0.6:
         cut = cut[:space]
     return cut.rstrip(" ,;:-") + ellipsis
+
+
+def fit(text: str, limit: int, escape: Callable[[str], str]) -> str:
+    """``text`` escaped for a platform and cut to ``limit`` characters (escapes counted),
+    never cutting through an escape sequence."""
+    cut = limit
+    while True:
+        out = escape(truncate(text, cut))
+        if len(out) <= limit:
+            return out
+        cut -= len(out) - limit
 
 
 def shorten_authors(authors: Sequence[str], *, keep: int = 3) -> str:

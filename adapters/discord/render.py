@@ -8,7 +8,7 @@ from typing import Any
 import discord
 
 from adapters.discord.views import paper_view
-from bot.formatting import truncate
+from bot.formatting import fit as fit_for
 from bot.models import Card, Reply
 
 __all__ = [
@@ -45,12 +45,7 @@ def escape(text: str) -> str:
 
 def fit(text: str, limit: int) -> str:
     """``text`` escaped and cut to ``limit`` characters, never through an escape."""
-    cut = limit
-    while True:
-        out = escape(truncate(text, cut))
-        if len(out) <= limit:
-            return out
-        cut -= len(out) - limit
+    return fit_for(text, limit, escape)
 
 
 @dataclass(slots=True)

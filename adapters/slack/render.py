@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.formatting import truncate
+from bot.formatting import fit as fit_for
 from bot.models import Card, Reply
 
 __all__ = [
@@ -53,13 +53,8 @@ def escape(text: str) -> str:
 
 
 def fit(text: str, limit: int) -> str:
-    """``text`` escaped and cut to ``limit`` characters, never through an entity."""
-    cut = limit
-    while True:
-        out = escape(truncate(text, cut))
-        if len(out) <= limit:
-            return out
-        cut -= len(out) - limit
+    """``text`` escaped and cut to ``limit`` characters, never through an escape."""
+    return fit_for(text, limit, escape)
 
 
 def _mrkdwn(text: str, limit: int = MAX_SECTION) -> dict[str, str]:
