@@ -80,11 +80,13 @@ def _open(path: Path) -> IO[str]:
 
 
 def _day_from_name(path: Path) -> dt.date | None:
-    m = _DATE_IN_NAME.search(path.name)
-    if not m:
+    """The day a file is about when its name says one (``2026-06-30.json``); a name with
+    a range (``listing_2026-06-08_2026-07-01``) says nothing about any one record."""
+    found = _DATE_IN_NAME.findall(path.name)
+    if len(found) != 1:
         return None
     try:
-        return dt.date.fromisoformat(m.group(1))
+        return dt.date.fromisoformat(found[0])
     except ValueError:
         return None
 

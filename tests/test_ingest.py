@@ -144,3 +144,14 @@ async def test_fetch_with_no_network_raises_one_clear_error(store: PaperStore) -
         with pytest.raises(SourceUnavailable, match=r"cannot reach hf\.test"):
             await fetch(store, days=[dt.date(2026, 3, 3)], now=NOW, hf=hf)
     assert await store.count_papers() == 0
+
+
+async def test_a_date_range_in_a_file_name_is_not_the_papers_day(
+    store: PaperStore, tmp_path: Path
+) -> None:
+    ranged = tmp_path / "arxiv_listing_2026-06-08_2026-07-01.part01.jsonl"
+    ranged.write_text(LISTING.read_text().splitlines()[0] + "\n")
+    dated = tmp_path / "2026-06-09.jsonl"
+    dated.write_text(LISTING.read_text().splitlines()[1] + "\n")
+    await import_paths(store, [ranged, dated], now=NOW)
+    assert {p.day for p in await store.all_papers()} == {dt.date(2026, 6, 9), None}
