@@ -13,6 +13,7 @@ import os
 import platform
 import pstats
 import random
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -457,6 +458,7 @@ async def bench_fanout(
 ) -> dict[str, Any]:
     for sub in subs:
         await store.update_subscription(same_slot(sub, slot))
+    await store.vocabulary()  # cached in a running bot; the build part times reading it
     clock = VirtualClock(slot)
     port = RateLimitedPort(clock, rate=args.rate, burst=args.burst, limiter=args.limiter)
     timed = TimedStore(store)
@@ -674,38 +676,47 @@ async def main(args: argparse.Namespace) -> None:
             if "build" in args.parts:
                 print(f"building digests for the {slot:%Y-%m-%d %H:%M} UTC slot ...", flush=True)
                 build = await bench_build(store, subs, slot, args)
+                print(f"wrote {args.profile_out}")
             if "fanout" in args.parts:
                 print("fan-out through the scheduler ...", flush=True)
                 fanout = await bench_fanout(store, subs, slot, path, args)
     load.append(os.getloadavg()[0])
     print_table(build, fanout)
-    data = {
-        "meta": {
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "cpus": os.cpu_count(),
-            "machine": platform.platform(),
-            "python": sys.version.split()[0],
-            "commit": commit,
-            "sqlite": sqlite3.sqlite_version,
-            "corpus_version": VERSION,
-            "corpus_file": str(cached),
-            "corpus_papers": CORPUS_SIZE,
-            "seed": args.seed,
-            "subscriptions": dict(kinds),
-            "signals": signals,
-            "load_average_1min": {"start": round(load[0], 2), "end": round(load[1], 2)},
-        },
-        "build": build,
-        "fanout": fanout,
+    meta = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "machine": platform.platform(),
+        "python": sys.version.split()[0],
+        "commit": commit,
+        "sqlite": sqlite3.sqlite_version,
+        "corpus_version": VERSION,
+        "corpus_file": str(cached),
+        "corpus_papers": CORPUS_SIZE,
+        "seed": args.seed,
+        "subscriptions": dict(kinds),
+        "signals": signals,
+        "load_average_1min": {"start": round(load[0], 2), "end": round(load[1], 2)},
     }
     if schema_versions(cached) != schema:
-        data["meta"]["warning"] = "another process migrated the corpus file during the run"
-        print(f"WARNING: {data['meta']['warning']}")
+        meta["warning"] = "another process migrated the corpus file during the run"
+        print(f"WARNING: {meta['warning']}")
     if max(load) > 1.5:
         print(f"note: load average {max(load):.1f}: another process may have competed")
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.results} and {args.profile_out}")
+    write_json(args.results, meta, {"build": build, "fanout": fanout})
+
+
+def write_json(out: Path, meta: dict[str, Any], parts: dict[str, dict[str, Any] | None]) -> None:
+    """Merge into ``out`` by part, so the two parts may be run separately."""
+    data: dict[str, Any] = {}
+    if out.exists():
+        with contextlib.suppress(json.JSONDecodeError):
+            data = json.loads(out.read_text(encoding="utf-8"))
+    for name, result in parts.items():
+        if result is not None:
+            data[name] = {"meta": meta, **result}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -745,4 +756,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
+    # A plain `kill` then still removes the temporary copy of the corpus.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     asyncio.run(main(parse_args()))
