@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from bot.formatting import card_for, plain_text
 from bot.models import Digest, DigestItem, Paper, Period, Reply, Signal, Source, Subscription
-from bot.personal import Idf, Profile, VectorCache, make_idf, rank_for_reader
+from bot.personal import MAX_LIKED, Idf, PaperMatrix, Profile, VectorCache, make_idf
+from bot.query import Query
 from bot.recommend import Topic, rank_topic
 from bot.store.base import Store
-from bot.window import Window, log_scale
+from bot.window import Window
 
 __all__ = ["DigestBuilder", "render_digest"]
 
@@ -37,6 +38,14 @@ def _accepts(source: Source, paper: Paper) -> bool:
     return {Source.HF: hf, Source.ARXIV: arxiv, Source.BOTH: hf or arxiv}[source]
 
 
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """A DM subscriber's profile, and the signals it was built from."""
+
+    signals: dict[Signal, list[str]]
+    profile: Profile
+
+
 class DigestBuilder:
     """Builds the digests of many subscriptions at once, sharing one window of papers.
 
@@ -44,10 +53,18 @@ class DigestBuilder:
     to its slot that its destination has never been sent. When the newest papers in the
     database are older than that (the upstream was down, or the offline snapshot), the
     window ends on the newest day instead: what the database has is better than silence.
+
+    The builder keeps readers' profiles and weighed papers from one build to the next
+    while the vocabulary, and so every IDF, stays the same: a reader's saved papers are
+    weighed again only when they save, like or dismiss something.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._vocabulary: object = None
+        self._idf: Idf | None = None
+        self._vectors: VectorCache = {}
+        self._readers: dict[tuple[str, str], _Reader] = {}
 
     async def build(self, due: Sequence[Due]) -> list[Digest]:
         """One digest per entry of ``due``, in the same order."""
@@ -64,77 +81,108 @@ class DigestBuilder:
         papers = await self.store.papers_between(start, max(ends.values()))
         window = Window(papers)
         sent = await self.store.delivered(list(window.papers))
-        idf: Idf | None = None
-        # Readers' digests rank the same recent papers: weigh each paper once.
-        vectors: VectorCache = {}
+        readers = await self._profiles([d.subscription for d in due if d.subscription.is_dm])
+        matrix: PaperMatrix | None = None
+        # Papers a source can post up to a day, and their matrix: once per (source, day).
+        eligible: dict[tuple[Source, dt.date], frozenset[str]] = {}
+        matrices: dict[tuple[Source, dt.date], PaperMatrix] = {}
         digests = []
-        # Papers a source can post in a date range, computed once per (source, range).
-        eligible: dict[tuple[Source, dt.date], list[str]] = {}
         for d in due:
             sub, end = d.subscription, ends[d]
             first = end - dt.timedelta(days=LOOKBACK_DAYS)
             done = sent.get(sub.destination.key, set())
             key = (sub.source, end)
             if key not in eligible:
-                eligible[key] = [
+                eligible[key] = frozenset(
                     p.id
                     for p in window.papers.values()
                     if p.day and first <= p.day <= end and _accepts(sub.source, p)
-                ]
-            allowed = [i for i in eligible[key] if i not in done]
+                )
+            query = _topic(sub).to_query(first, end)
             if sub.is_dm:
-                if idf is None:
-                    idf = make_idf(await self.store.vocabulary(), await self.store.count_papers())
-                items = await self._personal(sub, window, allowed, end, idf, vectors)
+                if matrix is None:
+                    idf = await self._idf_now()
+                    matrix = PaperMatrix(window.papers.values(), idf, cache=self._vectors)
+                if key not in matrices:
+                    # A reader's candidates are what their source may post: their rows.
+                    matrices[key] = matrix.subset(eligible[key])
+                reader = readers[(sub.destination.platform, sub.destination.user)]
+                items = _personal(
+                    sub, query, window, matrices[key], eligible[key], done, reader.profile
+                )
             else:
-                query = _topic(sub).to_query(first, end)
                 recs = rank_topic(
-                    window, query, end=end, period=Period.WEEK, limit=sub.count, among=allowed
+                    window,
+                    query,
+                    end=end,
+                    period=Period.WEEK,
+                    limit=sub.count,
+                    among=eligible[key],
+                    exclude=done,
                 )
                 items = [DigestItem(r.paper.id, r.reason) for r in recs]
             digests.append(_digest(sub, end, items))
         return digests
 
-    async def _personal(
-        self,
-        sub: Subscription,
-        window: Window,
-        allowed: list[str],
-        end: dt.date,
-        idf: Idf,
-        vectors: VectorCache,
-    ) -> list[DigestItem]:
-        d = sub.destination
-        signals = await self.store.user_signals(d.platform, d.user)
-        seen = {pid for ids in signals.values() for pid in ids}
-        candidates = [window.papers[i] for i in allowed if i not in seen]
-        liked_ids = signals[Signal.SAVE] + [
-            i for i in signals[Signal.LIKE] if i not in signals[Signal.SAVE]
+    async def _idf_now(self) -> Idf:
+        vocabulary = await self.store.vocabulary()
+        if self._idf is None or vocabulary is not self._vocabulary:
+            # The store hands out a new vocabulary after each write: every weight may move.
+            self._idf = make_idf(vocabulary, await self.store.count_papers())
+            self._vocabulary = vocabulary
+            self._vectors = {}
+            self._readers = {}
+        return self._idf
+
+    async def _profiles(self, subs: Sequence[Subscription]) -> dict[tuple[str, str], _Reader]:
+        """The profile of every DM subscriber among ``subs``, built anew only for those
+        whose signals changed since the last build."""
+        if not subs:
+            return {}
+        idf = await self._idf_now()
+        pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in subs))
+        signals = await self.store.readers_signals(pairs)
+        stale = [
+            p for p in pairs if p not in self._readers or self._readers[p].signals != signals[p]
         ]
-        known = await self.store.get_papers(liked_ids + signals[Signal.DISMISS])
-        verb = {i: "saved" for i in signals[Signal.SAVE]}
-        liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
-        dismissed = [known[i] for i in signals[Signal.DISMISS] if i in known]
-        profile = Profile.build(liked, dismissed, idf)
-        query = _topic(sub).to_query(end - dt.timedelta(days=LOOKBACK_DAYS), end)
-        topic_scores = None
-        if query.terms or query.phrases or query.authors:
-            matches = window.match(query, among=[p.id for p in candidates])
-            topic_scores = {m.paper.id: m.relevance for m in matches}
-            if not liked:
-                # A new reader with a topic: only what matches it.
-                candidates = [p for p in candidates if p.id in topic_scores]
-        trend = log_scale({p.id: float(p.upvotes or 0) for p in candidates})
-        recs = rank_for_reader(
-            candidates,
-            profile,
-            idf=idf,
-            topic_scores=topic_scores,
-            trending_scores=trend,
-            limit=sub.count,
-            cache=vectors,
-        )
-        return [DigestItem(r.paper.id, r.reason) for r in recs]
+        wanted = [i for p in stale for ids in signals[p].values() for i in ids[:MAX_LIKED]]
+        known = await self.store.get_papers(wanted)
+        for pair in stale:
+            mine = signals[pair]
+            liked_ids = mine[Signal.SAVE] + [
+                i for i in mine[Signal.LIKE] if i not in mine[Signal.SAVE]
+            ]
+            verb = {i: "saved" for i in mine[Signal.SAVE]}
+            liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
+            dismissed = [known[i] for i in mine[Signal.DISMISS] if i in known]
+            profile = Profile.build(liked, dismissed, idf, cache=self._vectors)
+            self._readers[pair] = _Reader(mine, profile)
+        return {pair: self._readers[pair] for pair in pairs}
+
+
+def _personal(
+    sub: Subscription,
+    query: Query,
+    window: Window,
+    matrix: PaperMatrix,
+    eligible: frozenset[str],
+    done: set[str],
+    profile: Profile,
+) -> list[DigestItem]:
+    """A DM digest: the reader's profile, their topic and trending, over what their
+    source may post (the rows of ``matrix``) and they were not sent."""
+    among = ~matrix.mask(done | profile.seen)
+    topic = None
+    if query.terms or query.phrases or query.authors:
+        matches = window.match(query, among=eligible, exclude=done | profile.seen)
+        topic = matrix.scores({m.paper.id: m.relevance for m in matches})
+        if profile.is_empty:
+            # A new reader with a topic: only what matches it.
+            among = among & (topic > 0)
+    recs = matrix.rank(
+        profile, among=among, topic=topic, trend=matrix.trending(among), limit=sub.count
+    )
+    return [DigestItem(r.paper.id, r.reason) for r in recs]
 
 
 def _topic(sub: Subscription) -> Topic:

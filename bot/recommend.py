@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import heapq
+import math
 from collections.abc import Collection
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from bot.models import Paper, Period, Recommendation
@@ -12,7 +13,7 @@ from bot.query import Query, parse_query
 from bot.ranking import trending_score
 from bot.store.base import PaperStore, TextQuery
 from bot.text import STOPWORDS, tokenize
-from bot.window import Window, log_scale, passes, plural_forms
+from bot.window import Match, Window, log_scale, passes, plural_forms
 
 __all__ = ["Topic", "explain", "rank_topic", "recommend"]
 
@@ -43,13 +44,20 @@ class Topic:
         )
 
 
-def explain(paper: Paper, query: Query) -> str:
-    """One line saying why ``paper`` was picked for ``query``."""
-    title = set(tokenize(paper.title))
-    abstract = set(tokenize(paper.abstract))
+def explain(paper: Paper, query: Query, *, window: Window | None = None) -> str:
+    """One line saying why ``paper`` was picked for ``query``; a ``window`` holding the
+    paper lends its tokens."""
     terms = [t for t in query.terms if t not in STOPWORDS] or list(query.terms)
-    in_title = [t for t in terms if t in title]
-    in_abstract = [t for t in terms if t in abstract and t not in title]
+    in_title: list[str] = []
+    in_abstract: list[str] = []
+    if terms:
+        if window is not None and paper.id in window.papers:
+            title, text = window.words(paper.id)
+        else:
+            title = frozenset(tokenize(paper.title))
+            text = title | set(tokenize(paper.abstract))
+        in_title = [t for t in terms if t in title]
+        in_abstract = [t for t in terms if t in text and t not in title]
     phrase_words = [" ".join(p) for p in query.phrases]
     reasons = []
     if in_title or phrase_words:
@@ -91,9 +99,11 @@ def rank_topic(
     end: dt.date,
     period: Period,
     limit: int,
-    among: Collection[str] | None = None,
+    among: AbstractSet[str] | None = None,
+    exclude: AbstractSet[str] = frozenset(),
 ) -> list[Recommendation]:
-    """The best ``limit`` papers of ``window`` for ``query``, with reasons.
+    """The best ``limit`` papers of ``window`` (``among`` those ids, not in ``exclude``)
+    for ``query``, with reasons.
 
     With words or authors, relevance leads and popularity breaks near-ties
     (``0.7 × relevance + 0.3 × trending``, both scaled to 0..1); without, it is the
@@ -101,14 +111,54 @@ def rank_topic(
     newest arXiv-only papers, which cannot trend.
     """
     if not (query.terms or query.phrases or query.authors or query.excluded):
-        return _trending_only(window, query, end=end, period=period, limit=limit, among=among)
-    matches = window.match(query, among=among)
-    trend = log_scale(
-        {m.paper.id: trending_score(m.paper, growth=0, end=end, period=period) for m in matches}
+        return _trending_only(
+            window, query, end=end, period=period, limit=limit, among=among, exclude=exclude
+        )
+    # Many subscriptions share a topic: rank its matches once per window. Leaving papers
+    # out keeps that order unless it removes the best match or the most trending one,
+    # which set the scales both scores are measured on.
+    key = ("topic", query, among, end, period)
+    ranked = window.memo.get(key)
+    if ranked is None:
+        ranked = window.memo[key] = _ranked(
+            window, window.match(query, among=among), query, end, period
+        )
+    scored, tops = ranked
+    if exclude and not tops.isdisjoint(exclude):
+        matches = window.match(query, among=among, exclude=exclude)
+        scored, _ = _ranked(window, matches, query, end, period)
+    best = (
+        [(p, sc) for p, sc in scored if p.id not in exclude][:limit] if exclude else scored[:limit]
     )
+    return [Recommendation(p, sc, explain(p, query, window=window)) for p, sc in best]
+
+
+def _trending(window: Window, paper: Paper, end: dt.date, period: Period) -> float:
+    """The paper's trending score, computed once per window."""
+    scores = window.memo.setdefault(("trending score", end, period), {})
+    score = scores.get(paper.id)
+    if score is None:
+        score = scores[paper.id] = trending_score(paper, growth=0, end=end, period=period)
+    return score
+
+
+def _ranked(
+    window: Window, matches: list[Match], query: Query, end: dt.date, period: Period
+) -> tuple[list[tuple[Paper, float]], frozenset[str]]:
+    """Matches with their scores, best first, and the ids the scales depend on."""
+    raw = {m.paper.id: _trending(window, m.paper, end, period) for m in matches}
+    trend = log_scale(raw)
+    top_trend = max(raw.values(), default=0.0)
+    tops = {i for i, v in raw.items() if v == top_trend}
     if query.terms or query.phrases or query.authors:
         best = max((m.relevance for m in matches), default=0.0) or 1.0
-        scored = [(m.paper, 0.7 * m.relevance / best + 0.3 * trend[m.paper.id]) for m in matches]
+        tops |= {m.paper.id for m in matches if m.relevance == best}
+        # Plain tuples sort in C; ids are unique, so papers are never compared.
+        order = sorted(
+            (-(0.7 * m.relevance / best + 0.3 * trend[m.paper.id]), m.paper.id, m.paper)
+            for m in matches
+        )
+        scored = [(p, -negated) for negated, _, p in order]
     else:
         # Trending papers by score; arXiv-only ones after them, newest first.
         scored = [
@@ -116,9 +166,7 @@ def rank_topic(
             for m in matches
         ]
         scored.sort(key=lambda ps: (-ps[1], -_ordinal(ps[0]), ps[0].id))
-        return [Recommendation(p, sc, explain(p, query)) for p, sc in scored[:limit]]
-    scored.sort(key=lambda ps: (-ps[1], ps[0].id))
-    return [Recommendation(p, sc, explain(p, query)) for p, sc in scored[:limit]]
+    return scored, frozenset(tops)
 
 
 def _trending_only(
@@ -128,20 +176,38 @@ def _trending_only(
     end: dt.date,
     period: Period,
     limit: int,
-    among: Collection[str] | None,
+    among: AbstractSet[str] | None,
+    exclude: AbstractSet[str],
 ) -> list[Recommendation]:
-    # Many subscriptions have no words: only the best few of the window are needed.
-    ids = window.papers.keys() if among is None else among
-    papers = [window.papers[i] for i in ids if i in window.papers]
-    papers = [p for p in papers if passes(p, query)]
-    trend = log_scale({p.id: trending_score(p, growth=0, end=end, period=period) for p in papers})
-
-    def key(p: Paper) -> tuple[float, int, str]:
-        score = trend[p.id] + 1.0 if p.upvotes is not None else 0.0
-        return (-score, -_ordinal(p), p.id)
-
-    best = heapq.nsmallest(limit, papers, key=key)
-    return [Recommendation(p, -key(p)[0], explain(p, query)) for p in best]
+    # Many subscriptions have no words: the window's papers are put in trending order
+    # once, and each takes the first few it may post.
+    ranked = window.memo.get(("trending", end, period))
+    if ranked is None:
+        # Trending papers by score; arXiv-only ones (which cannot trend) after them,
+        # newest first.
+        scores = [
+            (p, 0.0 if p.upvotes is None else trending_score(p, growth=0, end=end, period=period))
+            for p in window.papers.values()
+        ]
+        scores.sort(key=lambda ps: (ps[0].upvotes is None, -ps[1], -_ordinal(ps[0]), ps[0].id))
+        ranked = window.memo[("trending", end, period)] = scores
+    best: list[tuple[Paper, float]] = []
+    for paper, score in ranked:
+        if len(best) == limit:
+            break
+        allowed = among is None or paper.id in among
+        if allowed and paper.id not in exclude and passes(paper, query):
+            best.append((paper, score))
+    # Scores on a log scale, 1 for the best; arXiv-only papers 0 (they cannot trend).
+    top = math.log1p(max((s for p, s in best if p.upvotes is not None), default=0.0))
+    return [
+        Recommendation(
+            p,
+            (math.log1p(s) / top if top > 0 else 0.0) + 1.0 if p.upvotes is not None else 0.0,
+            explain(p, query, window=window),
+        )
+        for p, s in best
+    ]
 
 
 def _ordinal(paper: Paper) -> int:

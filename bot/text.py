@@ -19,6 +19,9 @@ _SPACE = re.compile(r"\s+")
 # FTS5's unicode61 tokenizer with remove_diacritics 2, so our tokens are its tokens.
 _TOKEN = re.compile(r"[^\W_]+")
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+# For ASCII text the same tokens come faster from a translation table: letters lower-cased,
+# digits kept, every other character a space.
+_ASCII_WORDS = str.maketrans({c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)})
 
 
 def clean_text(text: str | None) -> str:
@@ -38,4 +41,6 @@ def fold(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into folded word tokens, as the full-text index sees it."""
+    if text.isascii():  # nearly every title and abstract
+        return text.translate(_ASCII_WORDS).split()
     return _TOKEN.findall(fold(text))

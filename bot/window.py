@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import Any
 
 from bot.models import Paper
 from bot.query import Query
@@ -46,11 +48,15 @@ class Window:
 
     def __init__(self, papers: Iterable[Paper]) -> None:
         self.papers: dict[str, Paper] = {p.id: p for p in papers}
+        # Results derived from these papers that callers compute once per window (the
+        # trending order, say), by a key of their choosing.
+        self.memo: dict[Hashable, Any] = {}
         self._title: dict[str, frozenset[str]] = {}
         self._text: dict[str, list[str]] = {}
         self._authors: dict[str, list[tuple[str, ...]]] = {}
         self._postings: dict[str, set[str]] = {}
         self._counts: dict[str, Counter[str]] = {}
+        self._word_scores: dict[str, dict[str, tuple[bool, int]]] = {}
         self._indexed = False
 
     def _index(self) -> None:
@@ -58,19 +64,28 @@ class Window:
         if self._indexed:
             return
         self._indexed = True
+        postings = self._postings
         for p in self.papers.values():
             title = tokenize(p.title)
             text = title + tokenize(p.abstract)
             authors = [tuple(tokenize(a)) for a in p.authors]
-            self._counts[p.id] = Counter(text)
             self._title[p.id] = frozenset(title)
             self._text[p.id] = text
             self._authors[p.id] = authors
             for token in {*text, *(t for a in authors for t in a)}:
-                self._postings.setdefault(token, set()).add(p.id)
+                found = postings.get(token)
+                if found is None:
+                    postings[token] = {p.id}
+                else:
+                    found.add(p.id)
 
     def __len__(self) -> int:
         return len(self.papers)
+
+    def words(self, paper_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The tokens of a paper's title, and of its title and abstract."""
+        self._index()
+        return self._title[paper_id], frozenset(self._text[paper_id])
 
     def _having(self, term: str) -> set[str]:
         found: set[str] = set()
@@ -78,40 +93,74 @@ class Window:
             found |= self._postings.get(form, set())
         return found
 
-    def match(self, query: Query, *, among: Iterable[str] | None = None) -> list[Match]:
+    def match(
+        self,
+        query: Query,
+        *,
+        among: Iterable[str] | None = None,
+        exclude: AbstractSet[str] = frozenset(),
+    ) -> list[Match]:
         """Papers matching ``query`` (all of them when it has no words), most relevant
-        first; ``among`` limits the answer to those ids."""
-        ids = set(self.papers) if among is None else set(among) & set(self.papers)
-        if query.terms or query.phrases or query.authors or query.excluded:
+        first; ``among`` limits the answer to those ids, ``exclude`` leaves ids out."""
+        words = list(query.terms) + [t for p in query.phrases for t in p]
+        names = [t for name in query.authors for t in name]
+        if words or names:
             self._index()
-        for term in query.terms:
-            ids &= self._having(term)
+            # Start from the papers having the rarest word: the rest only narrows it.
+            sets = [self._having(w) for w in words]
+            sets += [self._postings.get(t, set()) for t in names]
+            sets.sort(key=len)
+            ids = set(sets[0])
+            for found in sets[1:]:
+                ids &= found
+        else:
+            ids = set(self.papers)
+        if among is not None:
+            ids &= among if isinstance(among, AbstractSet) else set(among)
+        ids -= exclude
         for phrase in query.phrases:
-            for term in phrase:
-                ids &= self._having(term)
             ids = {i for i in ids if _contains(self._text[i], phrase)}
         for name in query.authors:
             ids = {i for i in ids if any(_contains(list(a), name) for a in self._authors[i])}
-        for term in query.excluded:
-            ids -= self._postings.get(term, set())
-        words = list(query.terms) + [t for p in query.phrases for t in p]
+        if query.excluded:
+            self._index()
+            for term in query.excluded:
+                ids -= self._postings.get(term, set())
         forms = {w: plural_forms(w) for w in words}  # once per query, not per paper
-        matches = [
+        scored = [
             self._scored(self.papers[i], words, forms) for i in ids if passes(self.papers[i], query)
         ]
-        matches.sort(key=lambda m: (-m.relevance, -(m.paper.upvotes or 0), m.paper.id))
-        return matches
+        # Plain tuples sort in C; ids are unique, so matches are never compared.
+        order = sorted((-m.relevance, -(m.paper.upvotes or 0), m.paper.id, m) for m in scored)
+        return [m for *_, m in order]
 
     def _scored(self, paper: Paper, words: list[str], forms: dict[str, tuple[str, ...]]) -> Match:
         if not words:
             return Match(paper, 0.0)
-        title = self._title[paper.id]
-        counts = self._counts[paper.id]
-        in_title = sum(1 for w in words if any(f in title for f in forms[w]))
-        # More mentions in the text count, with diminishing returns.
-        mentions = sum(min(3, sum(counts.get(f, 0) for f in forms[w])) for w in words)
+        in_title = mentions = 0
+        for w in words:
+            title, count = self._word_in(paper.id, w, forms[w])
+            in_title += title
+            # More mentions in the text count, with diminishing returns.
+            mentions += count
         relevance = 0.7 * in_title / len(words) + 0.3 * min(1.0, mentions / (3 * len(words)))
         return Match(paper, relevance)
+
+    def _word_in(self, paper_id: str, word: str, forms: tuple[str, ...]) -> tuple[bool, int]:
+        # (whether the title has the word, its mentions in the text up to 3), kept: many
+        # topics share words, and a window is matched against thousands of them.
+        known = self._word_scores.setdefault(word, {})
+        found = known.get(paper_id)
+        if found is None:
+            counts = self._counts.get(paper_id)
+            if counts is None:
+                counts = self._counts[paper_id] = Counter(self._text[paper_id])
+            title = self._title[paper_id]
+            found = known[paper_id] = (
+                any(f in title for f in forms),
+                min(3, sum(counts.get(f, 0) for f in forms)),
+            )
+        return found
 
 
 def _contains(tokens: Sequence[str], phrase: Sequence[str]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
 
 import aiosqlite
 
@@ -46,14 +47,24 @@ class SignalTables:
         return cur.rowcount > 0
 
     async def user_signals(self, platform: str, user: str) -> dict[Signal, list[str]]:
-        result: dict[Signal, list[str]] = {s: [] for s in Signal}
-        sql = (
-            "SELECT signal, paper_id FROM signals WHERE platform = ? AND user = ?"
-            " GROUP BY signal, paper_id ORDER BY max(created_at) DESC"
-        )
-        async with self._db.execute(sql, (platform, user)) as cur:
-            async for signal, paper_id in cur:
-                result[Signal(signal)].append(paper_id)
+        return (await self.readers_signals([(platform, user)]))[(platform, user)]
+
+    async def readers_signals(
+        self, readers: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[Signal, list[str]]]:
+        pairs = list(dict.fromkeys(readers))
+        result = {pair: {s: [] for s in Signal} for pair in pairs}
+        # Well below SQLite's limit on bound parameters, two per reader.
+        for i in range(0, len(pairs), 250):
+            chunk = pairs[i : i + 250]
+            sql = (
+                "SELECT platform, user, signal, paper_id FROM signals"
+                f" WHERE (platform, user) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})"
+                " GROUP BY platform, user, signal, paper_id ORDER BY max(created_at) DESC"
+            )
+            async with self._db.execute(sql, [v for pair in chunk for v in pair]) as cur:
+                async for platform, user, signal, paper_id in cur:
+                    result[(platform, user)][Signal(signal)].append(paper_id)
         return result
 
     async def workspace_signals(

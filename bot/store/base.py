@@ -219,6 +219,12 @@ class SignalStore(Protocol):
         """A reader's papers by signal, newest first, across workspaces."""
         ...
 
+    async def readers_signals(
+        self, readers: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[Signal, list[str]]]:
+        """``user_signals`` of many (platform, user) pairs at once; every pair is a key."""
+        ...
+
     async def workspace_signals(
         self, platform: str, workspace: str, *, since: dt.datetime
     ) -> list[tuple[str, int]]:

@@ -197,6 +197,10 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (platform, enterprise, workspace)
     ) WITHOUT ROWID;
     """,
+    6: """
+    -- A reader's signals across workspaces (DM digests read them by platform and user).
+    CREATE INDEX signals_user ON signals(platform, user, created_at);
+    """,
 }
 
 

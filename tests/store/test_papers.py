@@ -224,6 +224,7 @@ async def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
             (3,),
             (4,),
             (5,),
+            (6,),
         ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("SELECT count(*) FROM papers").fetchone() == (1,)
