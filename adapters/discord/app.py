@@ -1,5 +1,5 @@
-"""The Discord bot: an auto-sharded discord.py client, the `/papers` tree, the buttons,
-and the scheduler in the same process."""
+"""The Discord bot: an auto-sharded discord.py client, the `/papers` and
+`/papers-channel` commands, the buttons, and the scheduler in the same process."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.commands import build_papers, caller_of, send_reply
+from adapters.discord.commands import build_commands, caller_of, send_reply
 from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.render import NO_MENTIONS, card_embed
 from adapters.discord.views import PaperButton
@@ -28,9 +28,14 @@ __all__ = ["PERMISSIONS", "SCOPES", "PaperBot", "invite_url", "run_discord", "us
 log = logging.getLogger(__name__)
 
 SCOPES = ("bot", "applications.commands")
-# What the bot does in a channel: read it, post embeds with links, and reply in threads.
+# What the bot does in a channel: see it, post embeds with links, reply in threads, and
+# read back its own recent posts (after a crash, to not post a digest twice).
 PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, embed_links=True, send_messages_in_threads=True
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    send_messages_in_threads=True,
+    read_message_history=True,
 )
 _SIGNALS = {"save": Signal.SAVE, "like": Signal.LIKE, "dismiss": Signal.DISMISS}
 
@@ -62,7 +67,8 @@ class PaperBot(discord.AutoShardedClient):
         self.guild = guild
         self.outbound = DiscordOutbound(self)
         self.tree = app_commands.CommandTree(self)
-        self.tree.add_command(build_papers(service))
+        for group in build_commands(service):
+            self.tree.add_command(group)
         self.tree.on_error = self._on_tree_error
         self._scheduler_for = scheduler_for
         self._scheduler_task: asyncio.Task[None] | None = None

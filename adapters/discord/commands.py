@@ -1,4 +1,6 @@
-"""The `/papers` app-command group: typed options, autocomplete, deferred answers."""
+"""The app commands: `/papers` for everyone (also in a DM with the bot) and
+`/papers-channel` for changing a channel's daily posts (Manage Channels); typed
+options, autocomplete, deferred answers."""
 
 from __future__ import annotations
 
@@ -17,16 +19,47 @@ from bot.errors import UserError
 from bot.models import Caller, Destination, Reply
 from bot.query import parse_query
 from bot.search import run_search
-from bot.service import PaperService
+from bot.service import HELP, PaperService
 from bot.subscriptions import MAX_COUNT
 
-__all__ = ["build_papers", "caller_of", "send_reply"]
+__all__ = ["CHANNEL_GROUP", "HELP_TEXT", "build_commands", "caller_of", "send_reply"]
 
 log = logging.getLogger(__name__)
 
 MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
 MAX_CHOICE_NAME = 100
 NEED_MANAGE = "Changing this channel's daily posts needs the Manage Channels permission."
+CHANNEL_GROUP = "papers-channel"
+# Discord applies default permissions to top-level commands only, so the commands that
+# change a channel's posts are a group of their own, hidden from members without Manage
+# Channels (server admins may change that under Integrations: `run` checks again).
+MANAGE_CHANNELS = discord.Permissions(manage_channels=True)
+_EVERYWHERE = app_commands.AppCommandContext(guild=True, dm_channel=True)
+_IN_SERVERS = app_commands.AppCommandContext(guild=True)
+
+
+def _search_syntax() -> str:
+    """The core help's paragraph on search syntax, which holds on Discord too."""
+    return next((p for p in HELP.split("\n\n") if p.startswith("Search")), "")
+
+
+# The core's help names the terminal's commands; Discord's are typed and split in two.
+HELP_TEXT = f"""\
+/papers trending [period] [topic]   the most upvoted papers of the day, week or month
+/papers search query                find a paper by title, author, arXiv id, URL or topic
+/papers paper id                    one paper by arXiv id or URL
+/papers subscriptions               this channel's daily posts and your DM digest
+/papers digest [on|off|pause|resume|settings] [options]   your own digest by DM
+/papers help                        this help
+Every /papers command works for anyone, and in a DM with the bot.
+
+Daily posts in this channel (needs Manage Channels):
+/{CHANNEL_GROUP} subscribe [topic] [time] [timezone] [weekdays] [count] [min_upvotes] [source]
+/{CHANNEL_GROUP} pause|resume|unsubscribe subscription
+
+Under each paper: Abstract, Save, Like, Not interested (these teach your digest), PDF.
+
+{_search_syntax()}""".strip()
 
 
 @cache
@@ -63,9 +96,20 @@ def _choice(name: str, value: str) -> app_commands.Choice[str]:
     return app_commands.Choice(name=name, value=value[:MAX_CHOICE_NAME])
 
 
-def build_papers(service: PaperService) -> app_commands.Group:
-    """The `/papers` group, answering through ``service``."""
-    papers = app_commands.Group(name="papers", description="Research papers: trending, search")
+def build_commands(service: PaperService) -> list[app_commands.Group]:
+    """`/papers` and `/papers-channel`, answering through ``service``."""
+    papers = app_commands.Group(
+        name="papers",
+        description="Research papers: trending, search, your DM digest",
+        allowed_contexts=_EVERYWHERE,
+    )
+    channel = app_commands.Group(
+        name=CHANNEL_GROUP,
+        description="This channel's daily paper posts (needs Manage Channels)",
+        guild_only=True,
+        allowed_contexts=_IN_SERVERS,
+        default_permissions=MANAGE_CHANNELS,
+    )
 
     async def run(
         interaction: discord.Interaction[Any],
@@ -75,8 +119,8 @@ def build_papers(service: PaperService) -> app_commands.Group:
         manage: bool = False,
     ) -> None:
         if manage and not caller_of(interaction).is_admin:
-            # Checked here, not only by Discord: server admins can override who sees
-            # a command, and the group also holds commands for everyone.
+            # Checked here, not only by Discord: default permissions are only defaults,
+            # and server admins can open the group to anyone under Integrations.
             await interaction.response.send_message(
                 NEED_MANAGE, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
@@ -112,6 +156,8 @@ def build_papers(service: PaperService) -> app_commands.Group:
         out = [_choice(f"#{s.id} {s.topic or 'trending'} at {s.at:%H:%M}", str(s.id)) for s in subs]
         return [c for c in out if current.strip() in c.name][:MAX_CHOICES]
 
+    # -- /papers: for everyone, in servers and in a DM with the bot ----------------------
+
     @papers.command(description="The trending papers of the day, week or month")
     @app_commands.describe(period="How far back", topic="Optional topic, in search syntax")
     async def trending(
@@ -136,7 +182,29 @@ def build_papers(service: PaperService) -> app_commands.Group:
     ) -> None:
         await run(interaction, f"paper {paper_id}")
 
-    @papers.command(description="Post trending papers in this channel every day")
+    @papers.command(description="This channel's daily posts and your DM digest")
+    async def subscriptions(interaction: discord.Interaction[Any]) -> None:
+        await run(interaction, "subscriptions", ephemeral=True)
+
+    @papers.command(description="Your own digest by DM: on, off, pause, resume or settings")
+    @app_commands.describe(options="For on: topic and options, e.g. `diffusion at 08:00 tz UTC`")
+    async def digest(
+        interaction: discord.Interaction[Any],
+        action: Literal["on", "off", "pause", "resume", "settings"] = "settings",
+        options: str = "",
+    ) -> None:
+        await run(interaction, f"digest {action} {options}".strip(), ephemeral=True)
+
+    @papers.command(name="help", description="What paperbot can do")
+    async def help_(interaction: discord.Interaction[Any]) -> None:
+        reply = Reply(text=HELP_TEXT, title="paperbot commands")
+        await interaction.response.send_message(
+            **render_reply(reply, buttons=False)[0].kwargs(), ephemeral=True
+        )
+
+    # -- /papers-channel: changing this channel's daily posts ----------------------------
+
+    @channel.command(description="Post trending papers in this channel every day")
     @app_commands.describe(
         topic="Only papers about this (search syntax)",
         time="Local time HH:MM (default 09:00)",
@@ -179,38 +247,19 @@ def build_papers(service: PaperService) -> app_commands.Group:
             words += ["source", source.value]
         await run(interaction, "subscribe " + " ".join(words), manage=True)
 
-    @papers.command(description="This channel's daily posts")
-    async def subscriptions(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "subscriptions", ephemeral=True)
-
-    @papers.command(description="Stop one of this channel's daily posts")
+    @channel.command(description="Stop one of this channel's daily posts")
     @app_commands.autocomplete(subscription=own_subscriptions)
     async def unsubscribe(interaction: discord.Interaction[Any], subscription: str) -> None:
         await run(interaction, f"unsubscribe {subscription}", ephemeral=True, manage=True)
 
-    @papers.command(description="Pause one of this channel's daily posts")
+    @channel.command(description="Pause one of this channel's daily posts")
     @app_commands.autocomplete(subscription=own_subscriptions)
     async def pause(interaction: discord.Interaction[Any], subscription: str) -> None:
         await run(interaction, f"pause {subscription}", ephemeral=True, manage=True)
 
-    @papers.command(description="Resume a paused daily post")
+    @channel.command(description="Resume a paused daily post")
     @app_commands.autocomplete(subscription=own_subscriptions)
     async def resume(interaction: discord.Interaction[Any], subscription: str) -> None:
         await run(interaction, f"resume {subscription}", ephemeral=True, manage=True)
 
-    @papers.command(description="Your own digest by DM: on, off or settings")
-    @app_commands.describe(options="For on: topic and options, e.g. `diffusion at 08:00 tz UTC`")
-    async def digest(
-        interaction: discord.Interaction[Any],
-        action: Literal["on", "off", "settings"] = "settings",
-        options: str = "",
-    ) -> None:
-        await run(interaction, f"digest {action} {options}".strip(), ephemeral=True)
-
-    @papers.command(name="help", description="What paperbot can do")
-    async def help_(interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_message(
-            **render_reply(service.help(), buttons=False)[0].kwargs(), ephemeral=True
-        )
-
-    return papers
+    return [papers, channel]

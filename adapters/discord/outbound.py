@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 
 import discord
 
-from adapters.discord.render import NO_MENTIONS, escape, render_reply
+from adapters.discord.commands import CHANNEL_GROUP
+from adapters.discord.render import NO_MENTIONS, Message, escape, render_reply
 from bot.models import Destination, Subscription
 from bot.outbound import OutboundMessage, Outcome, SendResult
 
-__all__ = ["DiscordOutbound", "classify"]
+__all__ = ["DiscordOutbound", "classify", "delivery_mark"]
 
 log = logging.getLogger(__name__)
+
+# How far back and how deep ``already_sent`` looks for a post: from a little before its
+# slot (clocks differ), through at most this many messages (three history pages).
+_CLOCK_SLACK = dt.timedelta(minutes=10)
+HISTORY_SCAN = 300
+# The mark is Discord's "-# " subtext: one small grey line under the post.
+_MARK = "-# paperbot "
+
+
+def delivery_mark(key: str, part: int, parts: int) -> str:
+    """The line that names a delivery (and which message of it) in each message posted.
+
+    Discord returns no nonce or other metadata in channel history, so this line is what
+    ``already_sent`` reads back. Nothing from a paper or user can forge it: their text
+    is escaped, which turns a leading ``-#`` into ``\\-#``.
+    """
+    return f"{_MARK}{key}" + (f" · {part + 1}/{parts}" if parts > 1 else "")
+
+
+def _nonce(key: str, part: int) -> str:
+    """A fixed nonce per message of a delivery. discord.py sends it with
+    ``enforce_nonce``, so Discord answers a resend within a few minutes with the message
+    it already has instead of posting it twice. Hashed: a nonce is at most 25
+    characters and a cut key could name another subscription's post."""
+    return hashlib.blake2b(f"{key}#{part}".encode(), digest_size=12).hexdigest()
 
 
 def classify(exc: discord.HTTPException) -> SendResult:
@@ -29,41 +57,93 @@ def classify(exc: discord.HTTPException) -> SendResult:
 class DiscordOutbound:
     """Posts digests as embeds (with their buttons); DMs go to the user's DM channel.
 
-    The delivery key is sent as each message's nonce, for tracing in the gateway's
-    MESSAGE_CREATE. Discord does not return nonces in channel history, so
-    ``already_sent`` cannot tell and answers False (the port allows it: a duplicate
-    over a loss when the process died mid-send).
+    Each message of a post ends with its delivery mark and carries a fixed nonce.
+    ``already_sent`` reads the destination's history since the slot for messages by
+    the bot with the post's marks; a post found in part is finished, not repeated.
+    Reading history needs Read Message History; without it (403) or when the channel
+    is gone (404) the answer is False, and ``send`` then reports what Discord says.
     """
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client
+        # delivery key -> marks of the messages known to be posted (by an interrupted
+        # send, or found in history): the next send of that delivery skips them.
+        self._posted: dict[str, set[str]] = {}
 
     async def _target(self, where: Destination) -> discord.abc.Messageable:
         if where.channel:
             return self._client.get_partial_messageable(int(where.channel))
         return await self._client.create_dm(discord.Object(int(where.user)))
 
+    @staticmethod
+    def _parts(message: OutboundMessage) -> list[tuple[str, Message]]:
+        """The messages of a post, each with its mark as the last line of its content."""
+        widest = delivery_mark(message.key, 99, 99)
+        parts = render_reply(message.reply, reserve=len(widest) + 1)
+        out = []
+        for n, part in enumerate(parts):
+            mark = delivery_mark(message.key, n, len(parts))
+            part.content = f"{part.content}\n{mark}" if part.content else mark
+            out.append((mark, part))
+        return out
+
     async def send(self, message: OutboundMessage) -> SendResult:
         where = message.subscription.destination
+        posted = self._posted.setdefault(message.key, set())
         try:
             target = await self._target(where)
-            for n, part in enumerate(render_reply(message.reply)):
-                # A nonce is at most 25 characters; one per message of the post.
-                nonce = f"{message.key}#{n}"[-25:]
-                await target.send(nonce=nonce, **part.kwargs())
+            for n, (mark, part) in enumerate(self._parts(message)):
+                if mark in posted:
+                    continue
+                await target.send(nonce=_nonce(message.key, n), **part.kwargs())
+                posted.add(mark)
         except discord.HTTPException as exc:
             result = classify(exc)
             log.warning("delivery %s to %s: %s", message.key, where.key, result.detail)
-            return result
         except Exception as exc:  # network and the unexpected: retry later
             log.warning("delivery %s to %s failed: %r", message.key, where.key, exc)
-            return SendResult(Outcome.TRANSIENT, detail=type(exc).__name__)
-        return SendResult.delivered()
+            result = SendResult(Outcome.TRANSIENT, detail=type(exc).__name__)
+        else:
+            result = SendResult.delivered()
+        if result.outcome is not Outcome.TRANSIENT:
+            del self._posted[message.key]
+        return result
 
     async def already_sent(self, message: OutboundMessage) -> bool:
+        wanted = {mark for mark, _ in self._parts(message)}
+        me = self._client.user
+        if me is None:  # not logged in: nothing to compare authors with
+            return False
+        found: set[str] = set()
+        since = message.delivery.slot - _CLOCK_SLACK
+        try:
+            target = await self._target(message.subscription.destination)
+            async for posted in target.history(limit=HISTORY_SCAN, after=since):
+                mark = posted.content.rpartition("\n")[2]
+                if posted.author.id == me.id and mark in wanted:
+                    found.add(mark)
+                    if found == wanted:
+                        break
+        except discord.HTTPException as exc:
+            log.warning("delivery %s: cannot read history: %s", message.key, classify(exc).detail)
+            return False
+        if found == wanted:
+            return True
+        if found:
+            log.warning(
+                "delivery %s: %d of %d messages found", message.key, len(found), len(wanted)
+            )
+            self._posted[message.key] = found
         return False
 
     async def notify_owner(self, subscription: Subscription, text: str) -> None:
+        # The core names the terminal's command; on Discord it is another one.
+        resume = (
+            "/papers digest resume"
+            if subscription.is_dm
+            else f"/{CHANNEL_GROUP} resume {subscription.id}"
+        )
+        text = text.replace(f"/papers resume {subscription.id}", resume)
         try:
             dm = await self._client.create_dm(discord.Object(int(subscription.owner)))
             await dm.send(content=escape(text)[:2000], allowed_mentions=NO_MENTIONS)

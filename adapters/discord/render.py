@@ -93,22 +93,22 @@ def card_embed(card: Card, *, expanded: bool = False) -> discord.Embed:
     return embed
 
 
-def _content(reply: Reply) -> str:
+def _content(reply: Reply, limit: int) -> str:
     head = [f"**{fit(reply.title, 250)}**"] if reply.title else []
     head += [f"*{fit(note, 300)}*" for note in reply.notes]
     if reply.footer:
         head.append(fit(reply.footer, 300))
-    return "\n".join(head)[:MAX_CONTENT]
+    return "\n".join(head)[:limit]
 
 
-def _text_messages(text: str) -> list[Message]:
-    """A plain-text reply in as many 2,000-character messages as it takes."""
+def _text_messages(text: str, limit: int) -> list[Message]:
+    """A plain-text reply in as many messages of ``limit`` characters as it takes."""
     out: list[Message] = []
     rest = escape(text)
     while rest:
-        cut = len(rest) if len(rest) <= MAX_CONTENT else rest.rfind("\n", 0, MAX_CONTENT)
+        cut = len(rest) if len(rest) <= limit else rest.rfind("\n", 0, limit)
         if cut <= 0:
-            cut = MAX_CONTENT
+            cut = limit
             # Never split an escape from the character it escapes.
             while cut > 1 and rest[cut - 1] == "\\":
                 cut -= 1
@@ -117,14 +117,18 @@ def _text_messages(text: str) -> list[Message]:
     return out or [Message(content="…")]
 
 
-def render_reply(reply: Reply, *, buttons: bool = True) -> list[Message]:
+def render_reply(reply: Reply, *, buttons: bool = True, reserve: int = 0) -> list[Message]:
     """A reply as Discord messages: the heading as content, then one embed per card,
-    split so no message breaks Discord's embed limits; text only without cards."""
+    split so no message breaks Discord's embed limits; text only without cards.
+
+    ``reserve`` characters of every message's content are left free for the caller
+    (the outbound port adds a line naming the delivery)."""
+    limit = MAX_CONTENT - reserve
     if not reply.cards:
-        return _text_messages(reply.text)
+        return _text_messages(reply.text, limit)
     messages: list[Message] = []
     groups: list[list[Card]] = []
-    current, group = Message(content=_content(reply)), []
+    current, group = Message(content=_content(reply, limit)), []
     size = 0
     for card in reply.cards:
         embed = card_embed(card)

@@ -75,28 +75,36 @@ class Bot:
         followups: int = 1,
         dm: bool = False,
         user: str | None = None,
+        group: str = "papers",
         **options: Any,
     ) -> str:
-        """``/papers sub option=value ...``; returns the interaction token once the bot
-        has answered (its callback and ``followups`` follow-up messages)."""
+        """``/papers sub option=value ...`` (or ``/{group} sub ...``); returns the
+        interaction token once the bot has answered (its callback and ``followups``
+        follow-up messages)."""
         opts = [
             {"name": k, "type": 4 if isinstance(v, int) else 3, "value": v}
             for k, v in options.items()
         ]
         data = {
             "id": "1",
-            "name": "papers",
+            "name": group,
             "type": 1,
             "options": [{"name": sub, "type": 1, "options": opts}],
         }
         return await self._send(2, data, perms, followups, dm=dm, user=user)
 
-    async def autocomplete(self, sub: str, focused: str, value: str, **options: Any) -> list:
+    async def channel_command(self, sub: str, perms: str = ADMIN_PERMS, **kw: Any) -> str:
+        """``/papers-channel sub ...``: the commands that change this channel's posts."""
+        return await self.command(sub, perms, group="papers-channel", **kw)
+
+    async def autocomplete(
+        self, sub: str, focused: str, value: str, *, group: str = "papers", **options: Any
+    ) -> list:
         opts = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
         opts.append({"name": focused, "type": 3, "value": value, "focused": True})
         data = {
             "id": "1",
-            "name": "papers",
+            "name": group,
             "type": 1,
             "options": [{"name": sub, "type": 1, "options": opts}],
         }

@@ -3,6 +3,8 @@
 It records every request, checks Discord's message limits (a message Discord would
 refuse lands in ``rejected``), and can be told to fail a channel with 403/404/5xx or to
 answer the next message with a 429 (with the ``Via`` header discord.py looks for).
+Like Discord, it answers a message whose nonce it has seen (with ``enforce_nonce``)
+with the message it already has, and returns no nonce in channel history.
 """
 
 from __future__ import annotations
@@ -62,7 +64,11 @@ class FakeDiscord:
     failing: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     # users whose DMs are closed (403 50007 "Cannot send messages to this user")
     blocked_dms: set[str] = field(default_factory=set)
+    # channels whose history the bot may not read (no Read Message History: 403 50001)
+    unreadable: set[str] = field(default_factory=set)
     rate_limit_next: int = 0
+    # how long Discord remembers an enforced nonce ("the past few minutes")
+    nonce_window: float = 300.0
     dm_channels: dict[str, str] = field(default_factory=dict)
     posted: asyncio.Condition = field(default_factory=asyncio.Condition)
     gateway: Any = None  # the FakeGateway serving beside it, when a test runs the bot
@@ -73,6 +79,7 @@ class FakeDiscord:
         app.router.add_get("/api/v10/oauth2/applications/@me", self.application)
         app.router.add_post("/api/v10/users/@me/channels", self.open_dm)
         app.router.add_post("/api/v10/channels/{channel}/messages", self.post_message)
+        app.router.add_get("/api/v10/channels/{channel}/messages", self.history)
         return app
 
     def to(self, channel: str) -> list[dict[str, Any]]:
@@ -83,7 +90,9 @@ class FakeDiscord:
         self.rejected += problems
         return problems
 
-    def message_payload(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+    def message_payload(
+        self, channel: str, body: dict[str, Any], author: dict[str, Any] = USER
+    ) -> dict[str, Any]:
         return {
             "id": snowflake(),
             "channel_id": channel,
@@ -91,7 +100,7 @@ class FakeDiscord:
             "content": body.get("content", ""),
             "embeds": body.get("embeds", []),
             "components": body.get("components", []),
-            "author": USER,
+            "author": author,
             "attachments": [],
             "mentions": [],
             "mention_roles": [],
@@ -158,6 +167,20 @@ class FakeDiscord:
         user = next((u for u, c in self.dm_channels.items() if c == channel), None)
         if user in self.blocked_dms:
             return _error(403, 50007, "Cannot send messages to this user")
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            now_ms = time.time() * 1000 - DISCORD_EPOCH_MS
+            seen = next(
+                (
+                    m
+                    for m in self.messages
+                    if m["nonce"] == nonce
+                    and now_ms - (int(m["id"]) >> 22) <= self.nonce_window * 1000
+                ),
+                None,
+            )
+            if seen is not None:
+                return json_response(seen)
         problems = self.check(body)
         if problems:
             return _error(400, 50035, "; ".join(problems))
@@ -166,6 +189,31 @@ class FakeDiscord:
         async with self.posted:
             self.posted.notify_all()
         return json_response(message)
+
+    def say(self, channel: str, content: str, user: str) -> None:
+        """Someone else writes in ``channel`` (for history to wade through)."""
+        author = {**USER, "id": user, "username": f"user{user}", "bot": False}
+        self.messages.append(self.message_payload(channel, {"content": content}, author))
+
+    async def history(self, request: web.Request) -> web.Response:
+        """``GET /channels/{id}/messages``: newest first, as Discord answers."""
+        channel = request.match_info["channel"]
+        query = request.query
+        self.requests.append(("GET", request.path, dict(query)))
+        if channel in self.failing:
+            return _error(*self.failing[channel])
+        if channel in self.unreadable:
+            return _error(403, 50001, "Missing Access")
+        limit = min(int(query.get("limit", 50)), 100)
+        found = sorted(self.to(channel), key=lambda m: int(m["id"]))
+        if "after" in query:
+            found = [m for m in found if int(m["id"]) > int(query["after"])][:limit]
+        else:
+            if "before" in query:
+                found = [m for m in found if int(m["id"]) < int(query["before"])]
+            found = found[-limit:]
+        # Discord keeps a message's nonce only in the answer to its creation.
+        return json_response([{**m, "nonce": None} for m in reversed(found)])
 
 
 def _embed_chars(embed: dict[str, Any]) -> int:

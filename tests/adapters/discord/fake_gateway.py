@@ -17,11 +17,52 @@ from aiohttp import WSMsgType, web
 
 from tests.adapters.discord.fake_discord import APP_ID, USER, FakeDiscord, json_response, snowflake
 
-__all__ = ["ADMIN_PERMS", "CHANNEL", "GUILD", "MEMBER", "READER_PERMS", "FakeGateway"]
+__all__ = [
+    "ADMIN_PERMS",
+    "CHANNEL",
+    "GUILD",
+    "MEMBER",
+    "MODERATORS",
+    "READER_PERMS",
+    "FakeGateway",
+    "shard_of",
+]
 
 GUILD, CHANNEL, MEMBER = "100000000000000100", "100000000000000200", "100000000000000300"
+MODERATORS = "100000000000000500"  # a role with Manage Channels, which MEMBER has
 READER_PERMS = str(1 << 10 | 1 << 11)  # view channel, send messages
 ADMIN_PERMS = str(int(READER_PERMS) | 1 << 4)  # + manage channels
+
+
+def shard_of(guild: str, shards: int) -> int:
+    """Discord's rule for which shard hears a guild's events."""
+    return (int(guild) >> 22) % shards
+
+
+def _role(role_id: str, name: str, permissions: str, position: int) -> dict[str, Any]:
+    return {
+        "id": role_id,
+        "name": name,
+        "permissions": permissions,
+        "position": position,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
+
+
+def _member(user: dict[str, Any], roles: list[str]) -> dict[str, Any]:
+    return {
+        "user": user,
+        "roles": roles,
+        "nick": None,
+        "joined_at": "2026-01-01T00:00:00+00:00",
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+    }
 
 
 def _channel() -> dict[str, Any]:
@@ -45,21 +86,15 @@ def _guild() -> dict[str, Any]:
         "owner_id": MEMBER,
         "unavailable": False,
         "roles": [
-            {
-                "id": GUILD,
-                "name": "@everyone",
-                "permissions": READER_PERMS,
-                "position": 0,
-                "color": 0,
-                "hoist": False,
-                "managed": False,
-                "mentionable": False,
-                "flags": 0,
-            }
+            _role(GUILD, "@everyone", READER_PERMS, 0),
+            _role(MODERATORS, "Moderators", ADMIN_PERMS, 1),
         ],
         "channels": [_channel()],
-        "members": [],
-        "member_count": 1,
+        "members": [
+            _member(USER, []),
+            _member({**USER, "id": MEMBER, "username": "reader", "bot": False}, [MODERATORS]),
+        ],
+        "member_count": 2,
         "emojis": [],
         "features": [],
         "stickers": [],
@@ -83,8 +118,10 @@ def _guild() -> dict[str, Any]:
 @dataclass
 class FakeGateway:
     rest: FakeDiscord
-    ws: web.WebSocketResponse | None = None
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    shards: int = 1  # what GET /gateway/bot recommends; discord.py opens that many
+    sockets: dict[int, web.WebSocketResponse] = field(default_factory=dict)  # by shard
+    identified: list[list[int]] = field(default_factory=list)  # each IDENTIFY's shard
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # every shard is READY
     synced: list[dict[str, Any]] = field(default_factory=list)
     synced_to: str = ""
     deleted: list[str] = field(default_factory=list)  # tokens whose original was deleted
@@ -107,7 +144,7 @@ class FakeGateway:
     async def gateway_bot(self, request: web.Request) -> web.Response:
         url = self.rest.url.replace("http://", "ws://") + "/gateway"
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return json_response({"url": url, "shards": 1, "session_start_limit": limit})
+        return json_response({"url": url, "shards": self.shards, "session_start_limit": limit})
 
     async def sync(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -152,7 +189,6 @@ class FakeGateway:
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self.ws = ws
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}}))
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -161,27 +197,41 @@ class FakeGateway:
             if frame["op"] == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif frame["op"] == 2:
-                await self.dispatch(
-                    "READY",
-                    {
-                        "v": 10,
-                        "user": USER,
-                        "session_id": "s1",
-                        "guilds": [{"id": GUILD, "unavailable": True}],
-                        "resume_gateway_url": self.rest.url.replace("http://", "ws://")
-                        + "/gateway",
-                        "application": {"id": str(APP_ID), "flags": 0},
-                        "shard": [0, 1],
-                    },
-                )
-                await self.dispatch("GUILD_CREATE", _guild())
-                self.ready.set()
+                await self._identify(ws, frame["d"].get("shard") or [0, 1])
         return ws
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        assert self.ws is not None
+    async def _identify(self, ws: web.WebSocketResponse, shard: list[int]) -> None:
+        """READY for one shard, then GUILD_CREATE for the guild if this shard has it."""
+        shard_id, count = shard
+        self.identified.append(shard)
+        self.sockets[shard_id] = ws
+        mine = shard_of(GUILD, count) == shard_id
+        await self.dispatch(
+            "READY",
+            {
+                "v": 10,
+                "user": USER,
+                "session_id": f"s{shard_id}",
+                "guilds": [{"id": GUILD, "unavailable": True}] if mine else [],
+                "resume_gateway_url": self.rest.url.replace("http://", "ws://") + "/gateway",
+                "application": {"id": str(APP_ID), "flags": 0},
+                "shard": shard,
+            },
+            shard=shard_id,
+        )
+        if mine:
+            await self.dispatch("GUILD_CREATE", _guild(), shard=shard_id)
+        if len(self.sockets) == count:
+            self.ready.set()
+
+    async def dispatch(self, event: str, data: dict[str, Any], *, shard: int | None = None) -> None:
+        """Send an event down the socket of ``shard``; by default the one Discord would
+        use: the shard of the event's guild, shard 0 for DMs."""
+        if shard is None:
+            guild = data.get("guild_id")
+            shard = shard_of(guild, len(self.sockets)) if guild else 0
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
-        await self.ws.send_str(json.dumps(frame))
+        await self.sockets[shard].send_str(json.dumps(frame))
 
     def interaction(
         self, kind: int, data: dict[str, Any], *, perms: str, user: str = MEMBER, dm: bool = False

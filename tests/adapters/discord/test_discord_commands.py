@@ -12,27 +12,27 @@ EPHEMERAL = 64
 
 
 async def test_commands_are_synced_with_typed_options(bot: Bot) -> None:
-    [papers] = bot.gateway.synced
-    assert papers["name"] == "papers"
+    papers, channel = bot.gateway.synced
+    assert (papers["name"], channel["name"]) == ("papers", "papers-channel")
     subs = {o["name"]: o for o in papers["options"]}
-    assert set(subs) >= {
-        "trending",
-        "search",
-        "paper",
-        "subscribe",
-        "subscriptions",
-        "unsubscribe",
-        "pause",
-        "resume",
-        "digest",
-        "help",
-    }
+    assert set(subs) == {"trending", "search", "paper", "subscriptions", "digest", "help"}
     period = {o["name"]: o for o in subs["trending"]["options"]}["period"]
     assert [c["value"] for c in period["choices"]] == ["day", "week", "month"]
     query = subs["search"]["options"][0]
     assert query["autocomplete"] is True
-    count = {o["name"]: o for o in subs["subscribe"]["options"]}["count"]
+    changes = {o["name"]: o for o in channel["options"]}
+    assert set(changes) == {"subscribe", "unsubscribe", "pause", "resume"}
+    count = {o["name"]: o for o in changes["subscribe"]["options"]}["count"]
     assert (count["min_value"], count["max_value"]) == (1, 25)
+
+
+async def test_only_the_channel_group_needs_manage_channels(bot: Bot) -> None:
+    papers, channel = bot.gateway.synced
+    # Discord wants a permission bit set as a string; discord.py sends the number.
+    assert str(channel["default_member_permissions"]) == str(1 << 4)  # Manage Channels
+    assert channel["contexts"] == [0] and channel["dm_permission"] is False  # servers only
+    assert papers["default_member_permissions"] is None  # everyone
+    assert sorted(papers["contexts"]) == [0, 1]  # servers and a DM with the bot
 
 
 async def test_search_defers_then_follows_up_with_embeds(bot: Bot) -> None:
@@ -62,13 +62,13 @@ async def test_search_autocomplete_offers_titles(bot: Bot) -> None:
     choices = await bot.autocomplete("search", "query", "attention is all")
     assert 1 <= len(choices) <= 25
     assert all(len(c["name"]) <= 100 and c["value"] for c in choices)
-    assert await bot.autocomplete("subscribe", "timezone", "berl") == [
+    assert await bot.autocomplete("subscribe", "timezone", "berl", group="papers-channel") == [
         {"name": "Europe/Berlin", "value": "Europe/Berlin"}
     ]
 
 
 async def test_subscribe_list_pause_resume_unsubscribe(bot: Bot) -> None:
-    token = await bot.command(
+    token = await bot.channel_command(
         "subscribe",
         topic="diffusion",
         time="08:30",
@@ -85,18 +85,20 @@ async def test_subscribe_list_pause_resume_unsubscribe(bot: Bot) -> None:
     token = await bot.command("subscriptions")
     [answer] = bot.gateway.answers(token)
     assert answer["flags"] & EPHEMERAL and "diffusion" in answer["content"]
-    [choice] = await bot.autocomplete("unsubscribe", "subscription", "")
+    [choice] = await bot.autocomplete("unsubscribe", "subscription", "", group="papers-channel")
     assert choice["value"] == str(sub.id)
-    await bot.command("pause", subscription=str(sub.id))
+    await bot.channel_command("pause", subscription=str(sub.id))
     assert not (await bot.service.store.get_subscription(sub.id)).active
-    await bot.command("resume", subscription=str(sub.id))
+    await bot.channel_command("resume", subscription=str(sub.id))
     assert (await bot.service.store.get_subscription(sub.id)).active
-    await bot.command("unsubscribe", subscription=str(sub.id))
+    await bot.channel_command("unsubscribe", subscription=str(sub.id))
     assert await bot.service.store.subscriptions() == []
 
 
 async def test_a_member_without_manage_channels_cannot_change_subscriptions(bot: Bot) -> None:
-    token = await bot.command("subscribe", READER_PERMS, followups=0, topic="diffusion")
+    # Discord hides /papers-channel from them by default, but a server admin can open
+    # it to everyone: the bot checks again.
+    token = await bot.channel_command("subscribe", READER_PERMS, followups=0, topic="diffusion")
     callback = bot.gateway.callback_for(token)
     assert callback["data"]["flags"] & EPHEMERAL
     assert "Manage Channels" in callback["data"]["content"]
@@ -118,11 +120,31 @@ async def test_digest_works_for_anyone_and_in_dms(bot: Bot) -> None:
     assert await bot.service.store.subscriptions() == []
 
 
+async def test_the_whole_digest_works_in_a_dm_with_the_bot(bot: Bot) -> None:
+    reader = "100000000000000400"
+    token = await bot.command("digest", dm=True, user=reader, action="on", options="diffusion")
+    assert "DM digest is on" in bot.gateway.answers(token)[0]["content"]
+    [sub] = await bot.service.store.subscriptions()
+    assert sub.is_dm and sub.owner == reader and sub.destination.workspace == ""
+    await bot.command("digest", dm=True, user=reader, action="pause")
+    assert not (await bot.service.store.get_subscription(sub.id)).active
+    await bot.command("digest", dm=True, user=reader, action="resume")
+    assert (await bot.service.store.get_subscription(sub.id)).active
+    token = await bot.command("subscriptions", dm=True, user=reader)
+    assert "diffusion" in bot.gateway.answers(token)[0]["content"]
+    # Changing a channel's posts means nothing in a DM.
+    token = await bot.channel_command("pause", dm=True, followups=0, subscription=str(sub.id))
+    assert "Manage Channels" in bot.gateway.callback_for(token)["data"]["content"]
+    assert (await bot.service.store.get_subscription(sub.id)).active
+
+
 async def test_help_is_ephemeral(bot: Bot) -> None:
     token = await bot.command("help", followups=0)
     callback = bot.gateway.callback_for(token)
     assert callback["type"] == 4 and callback["data"]["flags"] & EPHEMERAL
-    assert "search" in callback["data"]["content"]
+    text = callback["data"]["content"]
+    assert "/papers search" in text and "/papers-channel subscribe" in text
+    assert "/papers edit" not in text  # the terminal's commands are not Discord's
 
 
 async def test_each_button(bot: Bot) -> None:
@@ -151,7 +173,7 @@ async def test_hostile_query_pings_nobody(bot: Bot) -> None:
 
 
 async def test_a_mistake_is_shown_only_to_whoever_made_it(bot: Bot) -> None:
-    token = await bot.command("subscribe", time="25:99")
+    token = await bot.channel_command("subscribe", time="25:99")
     assert token in bot.gateway.deleted  # the public "thinking…" message is gone
     [answer] = bot.gateway.answers(token)
     assert answer["flags"] & EPHEMERAL and "25:99" in answer["content"]
@@ -159,10 +181,13 @@ async def test_a_mistake_is_shown_only_to_whoever_made_it(bot: Bot) -> None:
 
 
 async def test_a_member_without_manage_channels_cannot_pause(bot: Bot) -> None:
-    await bot.command("subscribe", topic="diffusion")
+    await bot.channel_command("subscribe", topic="diffusion")
     [sub] = await bot.service.store.subscriptions()
-    token = await bot.command("pause", READER_PERMS, followups=0, subscription=str(sub.id))
-    assert "Manage Channels" in bot.gateway.callback_for(token)["data"]["content"]
+    for change in ("pause", "unsubscribe"):
+        token = await bot.channel_command(
+            change, READER_PERMS, followups=0, subscription=str(sub.id)
+        )
+        assert "Manage Channels" in bot.gateway.callback_for(token)["data"]["content"]
     assert (await bot.service.store.get_subscription(sub.id)).active
 
 

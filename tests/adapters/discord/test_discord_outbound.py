@@ -37,12 +37,14 @@ ADMIN = Caller("discord", USER, GUILD, CHANNEL, is_admin=True)
 HOSTILE = "@everyone <@123> **bold** `code` [x](https://evil) " + "x" * 5000
 
 
-def message_for(where: Destination, reply: Reply | None = None) -> OutboundMessage:
+def message_for(
+    where: Destination, reply: Reply | None = None, *, slot: dt.datetime = NOW
+) -> OutboundMessage:
     sub = Subscription(id=7, destination=where, owner=USER)
     delivery = Delivery(
         id=1,
         subscription_id=7,
-        slot=NOW,
+        slot=slot,
         destination=where.key,
         status=DeliveryStatus.PENDING,
         digest=Digest("Today"),
@@ -69,7 +71,11 @@ async def test_daily_post_goes_to_the_channel_as_embeds_with_buttons(
     assert report.sent == 1
     [post] = fake_discord.to(CHANNEL)
     assert len(post["embeds"]) == 3
-    assert post["nonce"].startswith("1@2026-07-02T09:00Z")
+    # The delivery's mark, which history returns (a nonce it does not), and a nonce
+    # Discord enforces, so a resend within minutes is not posted twice.
+    assert post["content"].endswith("\n-# paperbot 1@2026-07-02T09:00Z")
+    [(_, _, sent)] = [r for r in fake_discord.requests if r[0] == "POST" and "/channels/" in r[1]]
+    assert len(sent["nonce"]) <= 25 and sent["enforce_nonce"] is True
     assert post["allowed_mentions"]["parse"] == []
     ids = button_ids(post)
     assert ids[0].startswith("paperbot:abstract:") and len(ids) == 12
@@ -175,10 +181,9 @@ async def test_hostile_paper_text_pings_nobody(
     assert (await DiscordOutbound(client).send(message_for(where, reply))).outcome is (
         Outcome.DELIVERED
     )
-    text_only = Reply(text=HOSTILE)
-    assert (await DiscordOutbound(client).send(message_for(where, text_only))).outcome is (
-        Outcome.DELIVERED
-    )
+    # Another day's post: the same delivery would be answered with the message it has.
+    text_only = message_for(where, Reply(text=HOSTILE), slot=NOW + dt.timedelta(days=1))
+    assert (await DiscordOutbound(client).send(text_only)).outcome is Outcome.DELIVERED
     posts = fake_discord.to(CHANNEL)
     [embed] = posts[0]["embeds"]
     assert len(embed["title"]) <= 256 and len(embed["description"]) <= 4096

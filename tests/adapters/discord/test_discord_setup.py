@@ -15,7 +15,9 @@ from bot.config import DiscordSettings
 from bot.models import Caller
 from bot.scheduler import Scheduler
 from bot.service import PaperService
-from tests.adapters.discord.fake_discord import FakeDiscord
+from tests.adapters.discord.conftest import Bot
+from tests.adapters.discord.fake_discord import BOT_ID, FakeDiscord
+from tests.adapters.discord.fake_gateway import GUILD, shard_of
 from tests.fakes import FakeClock
 
 
@@ -50,10 +52,11 @@ async def test_run_discord_syncs_commands_and_logs_the_invite(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert gateway.synced_to == (str(guild) if guild else "global")
-    assert [c["name"] for c in gateway.synced] == ["papers"]
+    assert [c["name"] for c in gateway.synced] == ["papers", "papers-channel"]
     [invite] = [r.getMessage() for r in caplog.records if "invite" in r.getMessage()]
     assert "scope=bot+applications.commands" in invite
-    assert "permissions=274877926400" in invite
+    # View Channels, Send Messages (+ in Threads), Embed Links, Read Message History.
+    assert "permissions=274877991936" in invite
 
 
 async def test_the_scheduler_runs_inside_the_bot_and_posts(
@@ -79,4 +82,37 @@ async def test_the_scheduler_runs_inside_the_bot_and_posts(
         await bot.close()
         await asyncio.wait_for(task, 10)
     [post] = fake_discord.to("200")
-    assert post["embeds"] and post["nonce"].startswith("1@2026-07-02T09:00Z")
+    assert post["embeds"] and post["content"].endswith("-# paperbot 1@2026-07-02T09:00Z")
+
+
+async def test_two_shards_when_discord_asks_for_them_and_commands_still_work(
+    fake_discord: FakeDiscord, desk: PaperService
+) -> None:
+    gateway = fake_discord.gateway
+    gateway.shards = 2  # GET /gateway/bot recommends two: no setting, no code change
+    client = PaperBot(desk, guild_ready_timeout=0.1)
+
+    async def no_spacing(shard_id: int | None, *, initial: bool = False) -> None:
+        return None  # Discord wants IDENTIFYs 5 s apart; the fake does not
+
+    client.before_identify_hook = no_spacing  # type: ignore[method-assign]
+    task = asyncio.create_task(client.start("test-token"))
+    try:
+        await asyncio.wait_for(client.wait_until_ready(), 10)
+        assert client.shard_count == 2
+        assert sorted(gateway.identified) == [[0, 2], [1, 2]]
+        guild = client.get_guild(int(GUILD))
+        assert guild is not None and guild.shard_id == shard_of(GUILD, 2)
+        assert {r.name for r in guild.roles} == {"@everyone", "Moderators"}
+        assert guild.me is not None and guild.me.id == BOT_ID
+        bot = Bot(client, gateway, fake_discord, desk)
+        await bot.channel_command("subscribe", topic="diffusion")
+        token = await bot.command("digest", dm=True, user="100000000000000400", action="on")
+        assert "DM digest is on" in gateway.answers(token)[0]["content"]
+        token = await bot.command("search", query="attention is all you need")
+        assert gateway.answers(token)[0]["embeds"]
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, 10)
+    channel_sub, dm_sub = sorted(await desk.store.subscriptions(), key=lambda s: s.is_dm)
+    assert channel_sub.topic == "diffusion" and dm_sub.is_dm
