@@ -24,14 +24,15 @@ from bot.models import Paper
 from bot.personal import (
     DEFAULT_WEIGHTS,
     MIN_WEIGHT,
+    PaperMatrix,
     Profile,
-    VectorCache,
     Weights,
     make_idf,
     rank_for_reader,
 )
 from bot.store.sqlite import SqliteStore
 from bot.text import STOPWORDS, tokenize
+from bot.window import Columns, Window
 
 BENCH = Path(__file__).resolve().parent
 KINDS = ("keyword", "author", "catword")
@@ -40,6 +41,7 @@ MIN_CANDIDATES = 100
 GROUP_SIZES = range(4, 61)
 TREND_SWEEP = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5)
 NEG_SWEEP = (0.0, 0.25, 0.5, 1.0, 2.0)
+PRUNE_SWEEP = (0.03, 0.06)
 
 Ranking = tuple[list[str], float]  # ids best first; ms
 
@@ -155,10 +157,10 @@ def paperbot(
     *,
     fields: str = "all",
     min_weight: float = MIN_WEIGHT,
-    cache: VectorCache | None = None,
+    candidate_min_weight: float = 0.0,
 ) -> Callable[[Reader], Ranking]:
-    """``rank_for_reader`` with trending from log upvotes; ``cache`` shares weighed
-    candidates between configurations (their time is then not a reader's)."""
+    """What ``rank_for_reader`` does, with trending from log upvotes;
+    ``candidate_min_weight`` also prunes the candidates' faint terms."""
 
     def rank(r: Reader) -> Ranking:
         cands = [strip(p, fields) for p in r.candidates]
@@ -169,14 +171,10 @@ def paperbot(
         top = max(logs.values()) or 1.0
         trending = {k: v / top for k, v in logs.items()}
         start = time.perf_counter()
-        recs = rank_for_reader(
-            cands,
-            profile,
-            idf=idf,
-            trending_scores=trending,
-            limit=len(cands),
-            weights=weights,
-            cache=cache,
+        window = Window((p for p in cands if p.id not in profile.seen), columns=profile.columns)
+        matrix = PaperMatrix(window, idf, min_weight=candidate_min_weight)
+        recs = matrix.rank(
+            profile, trend=matrix.scores(trending), limit=len(cands), weights=weights
         )
         return [x.paper.id for x in recs], (time.perf_counter() - start) * 1000
 
@@ -240,11 +238,12 @@ def speed(papers: Sequence[Paper], idf: Callable[[str], float], seed: int) -> di
     builds, cold, warm = [], [], []
     for _ in range(30):
         builds.append(_timed(Profile.build, liked, gone, idf)[0])
-        profile = Profile.build(liked, gone, idf)
-        vectors: VectorCache = {}
-        cold.append(_timed(rank_for_reader, cands, profile, idf=idf, cache=vectors))
+        columns: Columns = {}
+        profile = Profile.build(liked, gone, idf, columns=columns)
+        cold.append(_timed(rank_for_reader, cands, profile, idf=idf))
         # The next reader of the same digest run: the candidates are already weighed.
-        warm.append(_timed(rank_for_reader, cands, profile, idf=idf, cache=vectors)[0])
+        matrix = PaperMatrix(Window(cands, columns=columns), idf)
+        warm.append(_timed(matrix.rank, profile)[0])
     return {
         "rank_wall_median_ms": round(statistics.median(w for w, _ in cold), 2),
         "rank_wall_max_ms": round(max(w for w, _ in cold), 2),
@@ -288,7 +287,7 @@ def print_tables(data: dict[str, Any]) -> None:
         f"  rank_for_reader      {s['rank_wall_median_ms']:6.1f} ms wall "
         f"({s['rank_cpu_median_ms']:.1f} ms CPU, max {s['rank_wall_max_ms']:.1f} ms wall)\n"
         f"  candidates weighed   {s['rank_weighed_median_ms']:6.1f} ms wall "
-        "(the next reader of a digest run, same cache)\n"
+        "(the next reader of a digest run: ranked on one PaperMatrix)\n"
         f"  Profile.build        {s['profile_build_median_ms']:6.1f} ms wall"
     )
 
@@ -314,12 +313,11 @@ async def main(args: argparse.Namespace) -> None:
     variants: dict[str, Callable[[Reader], Ranking]] = {
         f"fields={f}": paperbot(idf, fields=f) for f in ("title+abstract", "+keywords")
     }
-    # Candidates weigh the same in every configuration below: weigh them once.
-    vectors: VectorCache = {}
-    variants["min_weight=0 (no pruning)"] = paperbot(idf, min_weight=0.0, cache=vectors)
+    variants["min_weight=0 (no pruning)"] = paperbot(idf, min_weight=0.0)
     variants |= {
-        f"trend={t}": paperbot(idf, replace(w, trend=t), cache=vectors) for t in TREND_SWEEP
+        f"candidates pruned <{c}": paperbot(idf, candidate_min_weight=c) for c in PRUNE_SWEEP
     }
+    variants |= {f"trend={t}": paperbot(idf, replace(w, trend=t)) for t in TREND_SWEEP}
     data: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
@@ -339,7 +337,7 @@ async def main(args: argparse.Namespace) -> None:
     data["methods"] = {name: evaluate(readers, m) for name, m in methods.items()}
     data["variants"] = {name: evaluate(readers, m) for name, m in variants.items()}
     data["dismissal"] = {
-        f"paperbot neg={n}": evaluate(dismissing, paperbot(idf, replace(w, neg=n), cache=vectors))
+        f"paperbot neg={n}": evaluate(dismissing, paperbot(idf, replace(w, neg=n)))
         for n in NEG_SWEEP
     }
     print_tables(data)

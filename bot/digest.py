@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from bot.formatting import card_for, plain_text
 from bot.models import Digest, DigestItem, Paper, Period, Reply, Signal, Source, Subscription
-from bot.personal import MAX_LIKED, Idf, PaperMatrix, Profile, VectorCache, make_idf
+from bot.personal import MAX_LIKED, Idf, PaperMatrix, Profile, make_idf
 from bot.query import Query
 from bot.recommend import Topic, rank_topic
 from bot.store.base import Store
-from bot.window import Window
+from bot.window import Columns, Window
 
 __all__ = ["DigestBuilder", "render_digest"]
 
@@ -63,7 +63,8 @@ class DigestBuilder:
         self.store = store
         self._vocabulary: object = None
         self._idf: Idf | None = None
-        self._vectors: VectorCache = {}
+        # Token -> column of every window and profile matrix until the vocabulary changes.
+        self._columns: Columns = {}
         self._readers: dict[tuple[str, str], _Reader] = {}
 
     async def build(self, due: Sequence[Due]) -> list[Digest]:
@@ -79,13 +80,17 @@ class DigestBuilder:
             ends[d] = min(local, latest or local)
         start = min(ends.values()) - dt.timedelta(days=LOOKBACK_DAYS)
         papers = await self.store.papers_between(start, max(ends.values()))
-        window = Window(papers)
+        dms = [d.subscription for d in due if d.subscription.is_dm]
+        # One IDF (and column space) for the whole build, even if papers arrive meanwhile.
+        idf = await self._idf_now() if dms else None
+        readers = await self._profiles(dms, idf) if idf else {}
+        window = Window(papers, columns=self._columns)
         sent = await self.store.delivered(list(window.papers))
-        readers = await self._profiles([d.subscription for d in due if d.subscription.is_dm])
         matrix: PaperMatrix | None = None
         # Papers a source can post up to a day, and their matrix: once per (source, day).
         eligible: dict[tuple[Source, dt.date], frozenset[str]] = {}
         matrices: dict[tuple[Source, dt.date], PaperMatrix] = {}
+        queries: dict[tuple[object, ...], Query] = {}
         digests = []
         for d in due:
             sub, end = d.subscription, ends[d]
@@ -98,11 +103,14 @@ class DigestBuilder:
                     for p in window.papers.values()
                     if p.day and first <= p.day <= end and _accepts(sub.source, p)
                 )
-            query = _topic(sub).to_query(first, end)
+            topic = (sub.topic, sub.categories, sub.min_upvotes, first, end)
+            query = queries.get(topic)
+            if query is None:
+                query = queries[topic] = _topic(sub).to_query(first, end)
             if sub.is_dm:
                 if matrix is None:
-                    idf = await self._idf_now()
-                    matrix = PaperMatrix(window.papers.values(), idf, cache=self._vectors)
+                    assert idf is not None  # set when there are DM subscriptions
+                    matrix = PaperMatrix(window, idf)
                 if key not in matrices:
                     # A reader's candidates are what their source may post: their rows.
                     matrices[key] = matrix.subset(eligible[key])
@@ -130,16 +138,15 @@ class DigestBuilder:
             # The store hands out a new vocabulary after each write: every weight may move.
             self._idf = make_idf(vocabulary, await self.store.count_papers())
             self._vocabulary = vocabulary
-            self._vectors = {}
+            self._columns = {}
             self._readers = {}
         return self._idf
 
-    async def _profiles(self, subs: Sequence[Subscription]) -> dict[tuple[str, str], _Reader]:
+    async def _profiles(
+        self, subs: Sequence[Subscription], idf: Idf
+    ) -> dict[tuple[str, str], _Reader]:
         """The profile of every DM subscriber among ``subs``, built anew only for those
         whose signals changed since the last build."""
-        if not subs:
-            return {}
-        idf = await self._idf_now()
         pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in subs))
         signals = await self.store.readers_signals(pairs)
         stale = [
@@ -147,6 +154,8 @@ class DigestBuilder:
         ]
         wanted = [i for p in stale for ids in signals[p].values() for i in ids[:MAX_LIKED]]
         known = await self.store.get_papers(wanted)
+        # Every paper of every profile to build, weighed at once.
+        weighed = PaperMatrix(Window(known.values(), columns=self._columns), idf, min_weight=0)
         for pair in stale:
             mine = signals[pair]
             liked_ids = mine[Signal.SAVE] + [
@@ -155,7 +164,7 @@ class DigestBuilder:
             verb = {i: "saved" for i in mine[Signal.SAVE]}
             liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
             dismissed = [known[i] for i in mine[Signal.DISMISS] if i in known]
-            profile = Profile.build(liked, dismissed, idf, cache=self._vectors)
+            profile = Profile.build(liked, dismissed, idf, matrix=weighed)
             self._readers[pair] = _Reader(mine, profile)
         return {pair: self._readers[pair] for pair in pairs}
 
@@ -174,8 +183,8 @@ def _personal(
     among = ~matrix.mask(done | profile.seen)
     topic = None
     if query.terms or query.phrases or query.authors:
-        matches = window.match(query, among=eligible, exclude=done | profile.seen)
-        topic = matrix.scores({m.paper.id: m.relevance for m in matches})
+        rows, relevance = window.select(query, among=eligible, exclude=done | profile.seen)
+        topic = matrix.from_window(rows, relevance)
         if profile.is_empty:
             # A new reader with a topic: only what matches it.
             among = among & (topic > 0)

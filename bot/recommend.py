@@ -8,12 +8,14 @@ from collections.abc import Collection
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from bot.models import Paper, Period, Recommendation
 from bot.query import Query, parse_query
 from bot.ranking import trending_score
 from bot.store.base import PaperStore, TextQuery
 from bot.text import STOPWORDS, tokenize
-from bot.window import Match, Window, log_scale, passes, plural_forms
+from bot.window import Window, plural_forms
 
 __all__ = ["Topic", "explain", "rank_topic", "recommend"]
 
@@ -120,53 +122,74 @@ def rank_topic(
     key = ("topic", query, among, end, period)
     ranked = window.memo.get(key)
     if ranked is None:
-        ranked = window.memo[key] = _ranked(
-            window, window.match(query, among=among), query, end, period
-        )
-    scored, tops = ranked
+        ranked = window.memo[key] = _ranked(window, query, among, frozenset(), end, period)
+    rows, scores, tops = ranked
     if exclude and not tops.isdisjoint(exclude):
-        matches = window.match(query, among=among, exclude=exclude)
-        scored, _ = _ranked(window, matches, query, end, period)
-    best = (
-        [(p, sc) for p, sc in scored if p.id not in exclude][:limit] if exclude else scored[:limit]
-    )
-    return [Recommendation(p, sc, explain(p, query, window=window)) for p, sc in best]
+        rows, scores, _ = _ranked(window, query, among, exclude, end, period)
+    best: list[tuple[Paper, float]] = []
+    for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+        if len(best) == limit:
+            break
+        paper = window.papers[window.ids[row]]
+        if paper.id not in exclude:
+            best.append((paper, score))
+    return [Recommendation(p, sc, _explained(window, p, query)) for p, sc in best]
 
 
-def _trending(window: Window, paper: Paper, end: dt.date, period: Period) -> float:
-    """The paper's trending score, computed once per window."""
-    scores = window.memo.setdefault(("trending score", end, period), {})
-    score = scores.get(paper.id)
-    if score is None:
-        score = scores[paper.id] = trending_score(paper, growth=0, end=end, period=period)
-    return score
+def _explained(window: Window, paper: Paper, query: Query) -> str:
+    """``explain``, once per paper and query in a window: subscriptions share both."""
+    reasons = window.memo.setdefault("reasons", {})
+    reason = reasons.get((paper.id, query))
+    if reason is None:
+        reason = reasons[(paper.id, query)] = explain(paper, query, window=window)
+    return reason
+
+
+def _window_arrays(
+    window: Window, end: dt.date, period: Period
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of the window, computed once: trending score, whether it has upvotes,
+    day ordinal, and rank by id."""
+    key = ("arrays", end, period)
+    found = window.memo.get(key)
+    if found is None:
+        papers = list(window.papers.values())
+        trend = np.array([trending_score(p, growth=0, end=end, period=period) for p in papers])
+        voted = np.array([p.upvotes is not None for p in papers], bool)
+        ordinal = np.array([_ordinal(p) for p in papers], np.int64)
+        by_id = np.empty(len(papers), np.int64)
+        by_id[np.argsort(np.array(window.ids, dtype=object))] = np.arange(len(papers))
+        found = window.memo[key] = (trend, voted, ordinal, by_id)
+    return found
 
 
 def _ranked(
-    window: Window, matches: list[Match], query: Query, end: dt.date, period: Period
-) -> tuple[list[tuple[Paper, float]], frozenset[str]]:
-    """Matches with their scores, best first, and the ids the scales depend on."""
-    raw = {m.paper.id: _trending(window, m.paper, end, period) for m in matches}
-    trend = log_scale(raw)
-    top_trend = max(raw.values(), default=0.0)
-    tops = {i for i, v in raw.items() if v == top_trend}
+    window: Window,
+    query: Query,
+    among: AbstractSet[str] | None,
+    exclude: AbstractSet[str],
+    end: dt.date,
+    period: Period,
+) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
+    """The matching rows best first, their scores, and the ids the scales depend on."""
+    rows, relevance = window.select(query, among=among, exclude=exclude)
+    raw_all, voted_all, ordinal_all, by_id_all = _window_arrays(window, end, period)
+    raw = raw_all[rows]
+    top_trend = float(raw.max()) if len(raw) else 0.0
+    trend = np.log1p(np.maximum(raw, 0.0)) / math.log1p(top_trend) if top_trend > 0 else raw * 0
+    tops = set(rows[raw == top_trend].tolist())
     if query.terms or query.phrases or query.authors:
-        best = max((m.relevance for m in matches), default=0.0) or 1.0
-        tops |= {m.paper.id for m in matches if m.relevance == best}
-        # Plain tuples sort in C; ids are unique, so papers are never compared.
-        order = sorted(
-            (-(0.7 * m.relevance / best + 0.3 * trend[m.paper.id]), m.paper.id, m.paper)
-            for m in matches
-        )
-        scored = [(p, -negated) for negated, _, p in order]
+        best = float(relevance.max()) if len(relevance) else 0.0
+        best = best or 1.0
+        tops |= set(rows[relevance == best].tolist())
+        scores = 0.7 * relevance / best + 0.3 * trend
+        order = np.lexsort((by_id_all[rows], -scores))
     else:
         # Trending papers by score; arXiv-only ones after them, newest first.
-        scored = [
-            (m.paper, trend[m.paper.id] + 1.0 if m.paper.upvotes is not None else 0.0)
-            for m in matches
-        ]
-        scored.sort(key=lambda ps: (-ps[1], -_ordinal(ps[0]), ps[0].id))
-    return scored, frozenset(tops)
+        voted = voted_all[rows]
+        scores = np.where(voted, trend + 1.0, 0.0)
+        order = np.lexsort((by_id_all[rows], -ordinal_all[rows], -scores))
+    return rows[order], scores[order], frozenset(window.ids[r] for r in tops)
 
 
 def _trending_only(
@@ -181,33 +204,24 @@ def _trending_only(
 ) -> list[Recommendation]:
     # Many subscriptions have no words: the window's papers are put in trending order
     # once, and each takes the first few it may post.
-    ranked = window.memo.get(("trending", end, period))
-    if ranked is None:
+    raw, voted, ordinal, by_id = _window_arrays(window, end, period)
+    key = ("trending order", end, period)
+    order = window.memo.get(key)
+    if order is None:
         # Trending papers by score; arXiv-only ones (which cannot trend) after them,
         # newest first.
-        scores = [
-            (p, 0.0 if p.upvotes is None else trending_score(p, growth=0, end=end, period=period))
-            for p in window.papers.values()
-        ]
-        scores.sort(key=lambda ps: (ps[0].upvotes is None, -ps[1], -_ordinal(ps[0]), ps[0].id))
-        ranked = window.memo[("trending", end, period)] = scores
-    best: list[tuple[Paper, float]] = []
-    for paper, score in ranked:
-        if len(best) == limit:
-            break
-        allowed = among is None or paper.id in among
-        if allowed and paper.id not in exclude and passes(paper, query):
-            best.append((paper, score))
+        score = np.where(voted, raw, 0.0)
+        order = window.memo[key] = np.lexsort((by_id, -ordinal, -score, ~voted))
+    allowed = window.allowed(query, among=among, exclude=exclude)
+    rows = order[allowed[order]][: max(limit, 0)]
     # Scores on a log scale, 1 for the best; arXiv-only papers 0 (they cannot trend).
-    top = math.log1p(max((s for p, s in best if p.upvotes is not None), default=0.0))
-    return [
-        Recommendation(
-            p,
-            (math.log1p(s) / top if top > 0 else 0.0) + 1.0 if p.upvotes is not None else 0.0,
-            explain(p, query, window=window),
-        )
-        for p, s in best
-    ]
+    top = math.log1p(max((raw[r] for r in rows if voted[r]), default=0.0))
+    out = []
+    for r in rows.tolist():
+        paper = window.papers[window.ids[r]]
+        score = (math.log1p(raw[r]) / top if top > 0 else 0.0) + 1.0 if voted[r] else 0.0
+        out.append(Recommendation(paper, score, _explained(window, paper, query)))
+    return out
 
 
 def _ordinal(paper: Paper) -> int:

@@ -1,26 +1,36 @@
 """The papers of a date window, indexed in memory so many topics can be matched at once.
 
-Daily posts match every subscription's topic against the same few hundred recent
-papers; tokenizing them once and intersecting posting sets keeps 10,000 subscriptions
-to a fraction of a second. Matching follows the search grammar: every word (or its
-singular/plural) must appear, phrases as adjacent words, authors as a name, minus
-excluded words, within the categories, dates and minimum upvotes given.
+Daily posts match every subscription's topic against the same few thousand recent
+papers. The window tokenizes them once into sparse count matrices (papers x tokens, in
+a column space callers may share); a word's papers, mentions and title hits then come
+from its columns as arrays, kept for every topic that uses the word, and a topic costs a
+few array operations however many papers it matches. Matching follows the search
+grammar: every word (or its singular/plural) must appear, phrases as adjacent words,
+authors as a name, minus excluded words, within the categories, dates and minimum
+upvotes given.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
+
+import numpy as np
+from scipy import sparse
 
 from bot.models import Paper
 from bot.query import Query
 from bot.text import tokenize
 
-__all__ = ["Match", "Window", "passes", "plural_forms"]
+__all__ = ["Columns", "Match", "Window", "log_scale", "passes", "plural_forms"]
+
+# Token -> column of the count matrices. Windows (and the TF-IDF matrices built on them)
+# that share one can compare rows without translating tokens.
+Columns = dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,55 +53,263 @@ def plural_forms(term: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
-class Window:
-    """Papers indexed by token: ``match`` answers a topic query over them."""
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """Where a word (any of its forms) occurs: rows in increasing order, its mentions
+    in the title and abstract (at most 3), and whether the title has it."""
 
-    def __init__(self, papers: Iterable[Paper]) -> None:
+    rows: np.ndarray
+    mentions: np.ndarray
+    in_title: np.ndarray
+
+
+_NOWHERE = _Word(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
+
+
+class Window:
+    """Papers indexed by token: ``match`` answers a topic query over them.
+
+    Rows follow the order papers were given in (``ids``). ``columns`` is the token ->
+    column map to add this window's tokens to (a new one by default).
+    """
+
+    def __init__(self, papers: Iterable[Paper], *, columns: Columns | None = None) -> None:
         self.papers: dict[str, Paper] = {p.id: p for p in papers}
+        self.ids: list[str] = list(self.papers)
+        self.row: dict[str, int] = {pid: r for r, pid in enumerate(self.ids)}
+        self.columns: Columns = {} if columns is None else columns
         # Results derived from these papers that callers compute once per window (the
         # trending order, say), by a key of their choosing.
         self.memo: dict[Hashable, Any] = {}
-        self._title: dict[str, frozenset[str]] = {}
-        self._text: dict[str, list[str]] = {}
-        self._authors: dict[str, list[tuple[str, ...]]] = {}
-        self._postings: dict[str, set[str]] = {}
-        self._counts: dict[str, Counter[str]] = {}
-        self._word_scores: dict[str, dict[str, tuple[bool, int]]] = {}
         self._indexed = False
+        self._names_matrix: sparse.csc_array | None = None
+        self._authors: list[list[tuple[str, ...]]] | None = None
+        self._words: dict[str, _Word] = {}
+        self._masks: dict[AbstractSet[str], np.ndarray] = {}
+        self._categories: dict[str, list[int]] | None = None
+        self._category_masks: dict[str, np.ndarray] = {}
+        self._upvotes = np.array([p.upvotes or 0 for p in self.papers.values()], np.int64)
+        self._days = np.array(
+            [p.day.toordinal() if p.day else -1 for p in self.papers.values()], np.int64
+        )
+
+    def __len__(self) -> int:
+        return len(self.papers)
+
+    # -- the index ---------------------------------------------------------------------
 
     def _index(self) -> None:
         # Built on first use: a query without words needs no tokens at all.
         if self._indexed:
             return
         self._indexed = True
-        postings = self._postings
-        for p in self.papers.values():
-            title = tokenize(p.title)
-            text = title + tokenize(p.abstract)
-            authors = [tuple(tokenize(a)) for a in p.authors]
-            self._title[p.id] = frozenset(title)
-            self._text[p.id] = text
-            self._authors[p.id] = authors
-            for token in {*text, *(t for a in authors for t in a)}:
-                found = postings.get(token)
-                if found is None:
-                    postings[token] = {p.id}
-                else:
-                    found.add(p.id)
+        papers = self.papers.values()
+        self._titles = [tokenize(p.title) for p in papers]
+        self._texts = [t + tokenize(p.abstract) for t, p in zip(self._titles, papers, strict=True)]
+        keywords = [tokenize(" ".join(p.ai_keywords)) for p in papers]
+        texts, words = list(chain.from_iterable(self._texts)), list(chain.from_iterable(keywords))
+        self._add_columns(texts + words)
+        self.width = len(self.columns)
+        self.text = self._counts(self._texts, texts)
+        self.title = self._counts(self._titles, list(chain.from_iterable(self._titles)))
+        self.keywords = self._counts(keywords, words)
 
-    def __len__(self) -> int:
-        return len(self.papers)
+    def _add_columns(self, tokens: list[str]) -> None:
+        # Sorted, so a window's columns do not depend on the order of a set.
+        for token in sorted(set(tokens).difference(self.columns)):
+            self.columns[token] = len(self.columns)
+
+    def _counts(self, tokens: Sequence[list[str]], flat: list[str]) -> sparse.csc_array:
+        """Papers x tokens: how often each paper has each token (``flat``: all of them,
+        paper after paper)."""
+        cols = np.fromiter(map(self.columns.__getitem__, flat), np.int64, len(flat))
+        rows = np.repeat(np.arange(len(tokens)), [len(ts) for ts in tokens])
+        ones = np.ones(len(flat), np.int64)
+        # Repeated (row, column) pairs add up: the counts.
+        counts = sparse.csr_array((ones, (rows, cols)), shape=(len(tokens), len(self.columns)))
+        return counts.tocsc()
+
+    @property
+    def _names(self) -> sparse.csc_array:
+        """Papers x tokens of their authors' names: matching alone needs them."""
+        if self._names_matrix is None:
+            self._index()
+            names = [[t for a in authors for t in a] for authors in self._author_tokens()]
+            flat = list(chain.from_iterable(names))
+            self._add_columns(flat)
+            self._names_matrix = self._counts(names, flat)
+        return self._names_matrix
+
+    def _author_tokens(self) -> list[list[tuple[str, ...]]]:
+        if self._authors is None:
+            self._authors = [[tuple(tokenize(a)) for a in p.authors] for p in self.papers.values()]
+        return self._authors
+
+    def _column_rows(self, matrix: sparse.csc_array, token: str) -> tuple[np.ndarray, np.ndarray]:
+        col = self.columns.get(token, matrix.shape[1])
+        if col >= matrix.shape[1]:
+            return _NOWHERE.rows, _NOWHERE.mentions
+        start, end = matrix.indptr[col], matrix.indptr[col + 1]
+        return matrix.indices[start:end], matrix.data[start:end]
+
+    def _word(self, word: str) -> _Word:
+        found = self._words.get(word)
+        if found is None:
+            found = self._words[word] = self._find(word)
+        return found
+
+    def _find(self, word: str) -> _Word:
+        text = [self._column_rows(self.text, f) for f in plural_forms(word)]
+        text = [(rows, counts) for rows, counts in text if len(rows)]
+        named = [self._column_rows(self._names, f)[0] for f in plural_forms(word)]
+        named = [rows for rows in named if len(rows)]
+        if len(text) == 1 and not named:
+            # The common case: one spelling, in no author's name. A column's rows are
+            # already in increasing order.
+            rows, mentions = text[0]
+        else:
+            text_rows = np.concatenate([r for r, _ in text] or [_NOWHERE.rows])
+            rows = np.unique(np.concatenate([text_rows, *named]))
+            if not len(rows):
+                return _NOWHERE
+            mentions = np.zeros(len(rows), np.int64)
+            counts = np.concatenate([c for _, c in text] or [_NOWHERE.mentions])
+            np.add.at(mentions, np.searchsorted(rows, text_rows), counts)
+        titled = [self._column_rows(self.title, f)[0] for f in plural_forms(word)]
+        in_title = np.zeros(len(rows), bool)
+        for found in titled:
+            # Title tokens are text tokens: each title row is among ``rows``.
+            in_title[np.searchsorted(rows, found)] = True
+        return _Word(rows, np.minimum(mentions, 3), in_title)
+
+    def _having(self, token: str) -> np.ndarray:
+        """Rows whose text or authors have exactly ``token``."""
+        self._index()
+        rows = [self._column_rows(m, token)[0] for m in (self.text, self._names)]
+        return np.union1d(*rows)
 
     def words(self, paper_id: str) -> tuple[frozenset[str], frozenset[str]]:
         """The tokens of a paper's title, and of its title and abstract."""
         self._index()
-        return self._title[paper_id], frozenset(self._text[paper_id])
+        r = self.row[paper_id]
+        return frozenset(self._titles[r]), frozenset(self._texts[r])
 
-    def _having(self, term: str) -> set[str]:
-        found: set[str] = set()
-        for form in plural_forms(term):
-            found |= self._postings.get(form, set())
-        return found
+    def _mask(self, ids: AbstractSet[str]) -> np.ndarray:
+        mask = self._masks.get(ids) if isinstance(ids, frozenset) else None
+        if mask is None:
+            mask = np.zeros(len(self.ids), bool)
+            mask[[self.row[i] for i in ids if i in self.row]] = True
+            if isinstance(ids, frozenset):
+                self._masks[ids] = mask
+        return mask
+
+    # -- matching ----------------------------------------------------------------------
+
+    def select(
+        self,
+        query: Query,
+        *,
+        among: AbstractSet[str] | None = None,
+        exclude: AbstractSet[str] = frozenset(),
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows matching ``query`` (``among`` those ids, none in ``exclude``) in
+        increasing order, and their relevance (0 for a query without words)."""
+        words = list(query.terms) + [t for p in query.phrases for t in p]
+        names = [t for name in query.authors for t in name]
+        if words or names:
+            self._index()
+            found = [self._word(w) for w in words]
+            # Start from the rarest word: the rest only narrows it.
+            sets = sorted([w.rows for w in found] + [self._having(t) for t in names], key=len)
+            rows = sets[0]
+            for other in sets[1:]:
+                rows = np.intersect1d(rows, other, assume_unique=True)
+        else:
+            found = []
+            rows = np.arange(len(self.ids))
+        rows = self._allowed_rows(rows, query, among, exclude)
+        if query.excluded:
+            for term in query.excluded:
+                rows = np.setdiff1d(rows, self._having(term), assume_unique=True)
+        if query.phrases or query.authors:
+            rows = np.array([r for r in rows.tolist() if self._fits(r, query)], np.int64)
+        if not words:
+            return rows, np.zeros(len(rows))
+        in_title = np.zeros(len(rows))
+        mentions = np.zeros(len(rows))
+        for w in found:
+            at = np.searchsorted(w.rows, rows)
+            in_title += w.in_title[at]
+            # More mentions in the text count, with diminishing returns.
+            mentions += w.mentions[at]
+        k = len(words)
+        return rows, 0.7 * in_title / k + 0.3 * np.minimum(1.0, mentions / (3 * k))
+
+    def allowed(
+        self,
+        query: Query,
+        *,
+        among: AbstractSet[str] | None = None,
+        exclude: AbstractSet[str] = frozenset(),
+    ) -> np.ndarray:
+        """A mask of the rows the query's filters allow (categories, dates, minimum
+        upvotes), ``among`` those ids and none in ``exclude``."""
+        ok = np.ones(len(self.ids), bool) if among is None else self._mask(among).copy()
+        if exclude:
+            ok &= ~self._mask(exclude)
+        if query.min_upvotes is not None:
+            ok &= self._upvotes >= query.min_upvotes
+        if query.since:
+            ok &= self._days >= query.since.toordinal()
+        if query.until:
+            ok &= (self._days >= 0) & (self._days <= query.until.toordinal())
+        if query.categories:
+            ok &= np.logical_or.reduce([self._category(c) for c in query.categories])
+        return ok
+
+    def _allowed_rows(
+        self,
+        rows: np.ndarray,
+        query: Query,
+        among: AbstractSet[str] | None,
+        exclude: AbstractSet[str],
+    ) -> np.ndarray:
+        """``rows`` (matched by words, usually few) that ``allowed`` allows."""
+        if among is not None:
+            rows = rows[self._mask(among)[rows]]
+        if exclude:
+            rows = rows[~self._mask(exclude)[rows]]
+        if query.min_upvotes is not None:
+            rows = rows[self._upvotes[rows] >= query.min_upvotes]
+        if query.since or query.until:
+            days = self._days[rows]
+            low = query.since.toordinal() if query.since else 0
+            high = query.until.toordinal() if query.until else days.max(initial=0)
+            rows = rows[(days >= low) & (days <= high)]
+        if query.categories:
+            rows = rows[np.logical_or.reduce([self._category(c) for c in query.categories])[rows]]
+        return rows
+
+    def _category(self, wanted: str) -> np.ndarray:
+        """Rows in category ``wanted`` or under it (``cs`` holds ``cs.CL``)."""
+        if self._categories is None:
+            self._categories = {}
+            for row, paper in enumerate(self.papers.values()):
+                for category in paper.categories:
+                    parts = category.split(".")
+                    for n in range(1, len(parts) + 1):
+                        self._categories.setdefault(".".join(parts[:n]), []).append(row)
+        mask = self._category_masks.get(wanted)
+        if mask is None:
+            mask = self._category_masks[wanted] = np.zeros(len(self.ids), bool)
+            mask[self._categories.get(wanted, [])] = True
+        return mask
+
+    def _fits(self, row: int, query: Query) -> bool:
+        # The filters that need the paper's tokens: phrases and authors.
+        return all(_contains(self._texts[row], phrase) for phrase in query.phrases) and all(
+            any(_contains(a, name) for a in self._author_tokens()[row]) for name in query.authors
+        )
 
     def match(
         self,
@@ -102,65 +320,16 @@ class Window:
     ) -> list[Match]:
         """Papers matching ``query`` (all of them when it has no words), most relevant
         first; ``among`` limits the answer to those ids, ``exclude`` leaves ids out."""
-        words = list(query.terms) + [t for p in query.phrases for t in p]
-        names = [t for name in query.authors for t in name]
-        if words or names:
-            self._index()
-            # Start from the papers having the rarest word: the rest only narrows it.
-            sets = [self._having(w) for w in words]
-            sets += [self._postings.get(t, set()) for t in names]
-            sets.sort(key=len)
-            ids = set(sets[0])
-            for found in sets[1:]:
-                ids &= found
-        else:
-            ids = set(self.papers)
-        if among is not None:
-            ids &= among if isinstance(among, AbstractSet) else set(among)
-        ids -= exclude
-        for phrase in query.phrases:
-            ids = {i for i in ids if _contains(self._text[i], phrase)}
-        for name in query.authors:
-            ids = {i for i in ids if any(_contains(list(a), name) for a in self._authors[i])}
-        if query.excluded:
-            self._index()
-            for term in query.excluded:
-                ids -= self._postings.get(term, set())
-        forms = {w: plural_forms(w) for w in words}  # once per query, not per paper
-        scored = [
-            self._scored(self.papers[i], words, forms) for i in ids if passes(self.papers[i], query)
+        if among is not None and not isinstance(among, AbstractSet):
+            among = frozenset(among)
+        rows, relevance = self.select(query, among=among, exclude=exclude)
+        matches = [
+            Match(self.papers[self.ids[r]], rel)
+            for r, rel in zip(rows.tolist(), relevance.tolist(), strict=True)
         ]
         # Plain tuples sort in C; ids are unique, so matches are never compared.
-        order = sorted((-m.relevance, -(m.paper.upvotes or 0), m.paper.id, m) for m in scored)
+        order = sorted((-m.relevance, -(m.paper.upvotes or 0), m.paper.id, m) for m in matches)
         return [m for *_, m in order]
-
-    def _scored(self, paper: Paper, words: list[str], forms: dict[str, tuple[str, ...]]) -> Match:
-        if not words:
-            return Match(paper, 0.0)
-        in_title = mentions = 0
-        for w in words:
-            title, count = self._word_in(paper.id, w, forms[w])
-            in_title += title
-            # More mentions in the text count, with diminishing returns.
-            mentions += count
-        relevance = 0.7 * in_title / len(words) + 0.3 * min(1.0, mentions / (3 * len(words)))
-        return Match(paper, relevance)
-
-    def _word_in(self, paper_id: str, word: str, forms: tuple[str, ...]) -> tuple[bool, int]:
-        # (whether the title has the word, its mentions in the text up to 3), kept: many
-        # topics share words, and a window is matched against thousands of them.
-        known = self._word_scores.setdefault(word, {})
-        found = known.get(paper_id)
-        if found is None:
-            counts = self._counts.get(paper_id)
-            if counts is None:
-                counts = self._counts[paper_id] = Counter(self._text[paper_id])
-            title = self._title[paper_id]
-            found = known[paper_id] = (
-                any(f in title for f in forms),
-                min(3, sum(counts.get(f, 0) for f in forms)),
-            )
-        return found
 
 
 def _contains(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
@@ -191,6 +360,3 @@ def log_scale(values: dict[str, float]) -> dict[str, float]:
     if top <= 0:
         return dict.fromkeys(values, 0.0)
     return {k: math.log1p(max(v, 0.0)) / math.log1p(top) for k, v in values.items()}
-
-
-__all__ += ["log_scale"]

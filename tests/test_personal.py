@@ -12,9 +12,10 @@ import pytest
 from bot.formatting import truncate
 from bot.ingest import read_file
 from bot.models import Paper
-from bot.personal import Profile, VectorCache, make_idf, rank_for_reader, vectorize
+from bot.personal import PaperMatrix, Profile, make_idf, rank_for_reader, vectorize
 from bot.store import PaperStore
 from bot.text import STOPWORDS, tokenize
+from bot.window import Columns, Window
 
 SNAPSHOT = Path(__file__).parents[1] / "bot" / "data" / "snapshot.jsonl.xz"
 Idf = Callable[[str], float]
@@ -159,21 +160,28 @@ async def test_ties_are_deterministic(
     assert {r.reason for r in plain if r.paper.upvotes is None} == {"new on arXiv"}
 
 
-async def test_readers_of_one_digest_run_can_share_weighed_candidates(
+async def test_readers_of_one_digest_run_rank_on_one_matrix(
     idf: Idf, diffusion: list[Paper], rl: list[Paper]
 ) -> None:
     candidates = diffusion[10:30] + rl[10:30]
+    columns: Columns = {}
     readers = [
-        Profile.build(_saved(diffusion[:3]), [], idf),
-        Profile.build(_saved(rl[:3]), [], idf),
+        Profile.build(_saved(diffusion[:3]), [], idf, columns=columns),
+        Profile.build(_saved(rl[:3]), [], idf, columns=columns),
     ]
-    vectors: VectorCache = {}
+    matrix = PaperMatrix(Window(candidates, columns=columns), idf)
 
-    shared = [rank_for_reader(candidates, r, idf=idf, cache=vectors) for r in readers]
+    shared = [matrix.rank(r) for r in readers]
 
-    assert shared == [rank_for_reader(candidates, r, idf=idf) for r in readers]
-    assert set(vectors) == {p.id for p in candidates}
+    # The same as weighing the candidates for each reader on their own.
+    alone = [Profile.build(_saved(p[:3]), [], idf) for p in (diffusion, rl)]
+    assert [[(r.paper, r.reason) for r in recs] for recs in shared] == [
+        [(r.paper, r.reason) for r in rank_for_reader(candidates, a, idf=idf)] for a in alone
+    ]
     assert shared[0][0].paper in diffusion and shared[1][0].paper in rl
+    # A profile weighed in another column space cannot be compared by mistake.
+    with pytest.raises(ValueError, match="column"):
+        matrix.rank(alone[0])
 
 
 async def test_vectors_hold_the_words_search_knows(idf: Idf, papers: list[Paper]) -> None:
