@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -80,22 +81,48 @@ class DigestBuilder:
             ends[d] = min(local, latest or local)
         start = min(ends.values()) - dt.timedelta(days=LOOKBACK_DAYS)
         papers = await self.store.papers_between(start, max(ends.values()))
+        sent = await self.store.delivered([p.id for p in papers])
         dms = [d.subscription for d in due if d.subscription.is_dm]
         # One IDF (and column space) for the whole build, even if papers arrive meanwhile.
         idf = await self._idf_now() if dms else None
-        readers = await self._profiles(dms, idf) if idf else {}
+        pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in dms))
+        signals = await self.store.readers_signals(pairs) if pairs else {}
+        stale = [
+            p for p in pairs if p not in self._readers or self._readers[p].signals != signals[p]
+        ]
+        wanted = [i for p in stale for ids in signals[p].values() for i in ids[:MAX_LIKED]]
+        known = await self.store.get_papers(wanted) if wanted else {}
+        # Ranking is CPU work: in a worker thread, the event loop (and the chat gateway
+        # sharing it) keeps answering meanwhile.
+        return await asyncio.to_thread(
+            self._rank_all, due, ends, papers, sent, idf, {p: signals[p] for p in stale}, known
+        )
+
+    def _rank_all(
+        self,
+        due: Sequence[Due],
+        ends: dict[Due, dt.date],
+        papers: list[Paper],
+        sent: dict[str, set[str]],
+        idf: Idf | None,
+        signals: dict[tuple[str, str], dict[Signal, list[str]]],
+        known: dict[str, Paper],
+    ) -> list[Digest]:
+        if idf is not None:
+            self._profiles(signals, known, idf)
         window = Window(papers, columns=self._columns)
-        sent = await self.store.delivered(list(window.papers))
         matrix: PaperMatrix | None = None
         # Papers a source can post up to a day, and their matrix: once per (source, day).
         eligible: dict[tuple[Source, dt.date], frozenset[str]] = {}
         matrices: dict[tuple[Source, dt.date], PaperMatrix] = {}
         queries: dict[tuple[object, ...], Query] = {}
+        picked: dict[str, set[str]] = {}
         digests = []
         for d in due:
             sub, end = d.subscription, ends[d]
             first = end - dt.timedelta(days=LOOKBACK_DAYS)
-            done = sent.get(sub.destination.key, set())
+            # Sent before, or picked by another subscription of the place in this build.
+            done = sent.get(sub.destination.key, set()) | picked.get(sub.destination.key, set())
             key = (sub.source, end)
             if key not in eligible:
                 eligible[key] = frozenset(
@@ -114,7 +141,7 @@ class DigestBuilder:
                 if key not in matrices:
                     # A reader's candidates are what their source may post: their rows.
                     matrices[key] = matrix.subset(eligible[key])
-                reader = readers[(sub.destination.platform, sub.destination.user)]
+                reader = self._readers[(sub.destination.platform, sub.destination.user)]
                 items = _personal(
                     sub, query, window, matrices[key], eligible[key], done, reader.profile
                 )
@@ -129,6 +156,7 @@ class DigestBuilder:
                     exclude=done,
                 )
                 items = [DigestItem(r.paper.id, r.reason) for r in recs]
+            picked.setdefault(sub.destination.key, set()).update(i.paper_id for i in items)
             digests.append(_digest(sub, end, items))
         return digests
 
@@ -142,22 +170,17 @@ class DigestBuilder:
             self._readers = {}
         return self._idf
 
-    async def _profiles(
-        self, subs: Sequence[Subscription], idf: Idf
-    ) -> dict[tuple[str, str], _Reader]:
-        """The profile of every DM subscriber among ``subs``, built anew only for those
-        whose signals changed since the last build."""
-        pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in subs))
-        signals = await self.store.readers_signals(pairs)
-        stale = [
-            p for p in pairs if p not in self._readers or self._readers[p].signals != signals[p]
-        ]
-        wanted = [i for p in stale for ids in signals[p].values() for i in ids[:MAX_LIKED]]
-        known = await self.store.get_papers(wanted)
+    def _profiles(
+        self,
+        signals: dict[tuple[str, str], dict[Signal, list[str]]],
+        known: dict[str, Paper],
+        idf: Idf,
+    ) -> None:
+        """(Re)build the profiles of the readers whose ``signals`` are given (those new
+        or changed since the last build) from their papers in ``known``."""
         # Every paper of every profile to build, weighed at once.
         weighed = PaperMatrix(Window(known.values(), columns=self._columns), idf, min_weight=0)
-        for pair in stale:
-            mine = signals[pair]
+        for pair, mine in signals.items():
             liked_ids = mine[Signal.SAVE] + [
                 i for i in mine[Signal.LIKE] if i not in mine[Signal.SAVE]
             ]
@@ -166,7 +189,6 @@ class DigestBuilder:
             dismissed = [known[i] for i in mine[Signal.DISMISS] if i in known]
             profile = Profile.build(liked, dismissed, idf, matrix=weighed)
             self._readers[pair] = _Reader(mine, profile)
-        return {pair: self._readers[pair] for pair in pairs}
 
 
 def _personal(

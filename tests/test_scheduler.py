@@ -97,6 +97,20 @@ async def test_one_post_per_slot_and_new_papers_each_day(
     assert len(second) == 3 and not set(first) & set(second)
 
 
+async def test_two_posts_in_one_channel_the_same_morning_share_no_paper(
+    store: Store, port: FakeOutbound, clock: FakeClock
+) -> None:
+    await subscribe(store, clock, count=5, weekdays=frozenset(range(7)))
+    await subscribe(store, clock, topic="diffusion", count=5, weekdays=frozenset(range(7)))
+    clock.set(at(MONDAY, 9))
+    await scheduler(store, port, clock).tick()
+    trending, diffusion = ([i.paper_id for i in m.delivery.digest.items] for m in port.sent)
+    # Trending took the most upvoted papers, diffusion ones among them; the diffusion post
+    # has only the diffusion papers trending did not take, not the same ones again.
+    assert trending and diffusion
+    assert not set(trending) & set(diffusion)
+
+
 async def test_created_after_todays_slot_waits_for_the_next(
     store: Store, port: FakeOutbound, clock: FakeClock
 ) -> None:
