@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from bench.corpus import REPO, VERSION, corpus_file, git_commit, load_real, schema_versions
@@ -209,12 +210,15 @@ class StallWatch:
                 await self._task
 
 
+async def _inline(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
 async def timed_build(
-    store: SqliteStore, due: list[Due], profiler: cProfile.Profile | None = None
+    builder: DigestBuilder, due: list[Due], profiler: cProfile.Profile | None = None
 ) -> tuple[float, float, float, list[Digest]]:
     """Wall seconds, CPU seconds (of the process), the longest event-loop stall, and the
     digests. CPU time says what wall time would be on an idle machine."""
-    builder = DigestBuilder(store)
     async with StallWatch() as watch:
         if profiler:
             profiler.enable()
@@ -288,19 +292,27 @@ async def bench_build(
     await store.count_papers()
     vocabulary_s = time.perf_counter() - start
     print(f"  vocabulary ({vocabulary:,} words) read in {vocabulary_s:.2f} s", flush=True)
-    seconds, cpu, stall, digests = await timed_build(store, due)
+    # A new builder (the first build after start) weighs every reader's saved papers;
+    # the scheduler keeps its builder, which weighs them again only when they change.
+    builder = DigestBuilder(store)
+    seconds, cpu, stall, digests = await timed_build(builder, due)
     print(
-        f"  build: {seconds:.2f} s, CPU {cpu:.2f} s, loop blocked up to {stall:.2f} s", flush=True
+        f"  build, new builder: {seconds:.2f} s, CPU {cpu:.2f} s, loop blocked up to {stall:.2f} s",
+        flush=True,
     )
+    kept_s, kept_cpu, kept_stall, kept = await timed_build(builder, due)
+    print(f"  build, running builder: {kept_s:.2f} s, CPU {kept_cpu:.2f} s", flush=True)
     profiler = cProfile.Profile()
-    profiled, *_, again = await timed_build(store, due, profiler)
-    print(f"  build under cProfile: {profiled:.2f} s", flush=True)
-    if again != digests:
-        print("  WARNING: the profiled build gave different digests")
+    # cProfile sees one thread: the profiled build ranks on the event loop's.
+    with mock.patch("bot.digest.asyncio.to_thread", _inline):
+        profiled, *_, again = await timed_build(DigestBuilder(store), due, profiler)
+    print(f"  build under cProfile (new builder): {profiled:.2f} s", flush=True)
+    if again != digests or kept != digests:
+        print("  WARNING: the builds gave different digests")
     heading = (
         f"cProfile of DigestBuilder.build for {len(due):,} subscriptions, {CORPUS_SIZE:,}-paper "
-        f"corpus, vocabulary cached: {profiled:.2f} s under the profiler, {seconds:.2f} s "
-        f"without (bench/digest_bench.py, commit {git_commit()})"
+        f"corpus, vocabulary cached, new builder: {profiled:.2f} s under the profiler, "
+        f"{seconds:.2f} s without (bench/digest_bench.py, commit {git_commit()})"
     )
     top = write_profile(profiler, args.profile_out, args.profile_top, heading)
     newest = await store.latest_day() or slot.date()
@@ -317,7 +329,10 @@ async def bench_build(
         "target_s": BUILD_TARGET_S,
         "met": seconds <= BUILD_TARGET_S,
         "first_build_met": seconds + vocabulary_s <= BUILD_TARGET_S,
-        "longest_loop_stall_s": round(stall, 3),
+        "running_builder_s": round(kept_s, 3),
+        "running_builder_cpu_s": round(kept_cpu, 3),
+        "running_builder_met": kept_s <= BUILD_TARGET_S,
+        "longest_loop_stall_s": round(max(stall, kept_stall), 3),
         "window_papers": len(window),
         "profiled_s": round(profiled, 3),
         "profile_file": str(args.profile_out),
@@ -572,9 +587,14 @@ def print_table(build: dict[str, Any] | None, fanout: dict[str, Any] | None) -> 
         goal = f"<= {build['target_s']:g} s"
         rows += [
             (
-                f"build {build['subscriptions']:,} digests (vocabulary cached)",
+                f"build {build['subscriptions']:,} digests (new builder, vocabulary cached)",
                 f"{build['seconds']:.2f} s",
                 f"{goal}: {_verdict(build['met'])}",
+            ),
+            (
+                "  running builder (readers' profiles kept)",
+                f"{build['running_builder_s']:.2f} s",
+                f"{goal}: {_verdict(build['running_builder_met'])}",
             ),
             (
                 "  first build after start (+ vocabulary read)",

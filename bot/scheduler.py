@@ -82,6 +82,13 @@ class _Gate:
         self._next = max(self._next, self._clock() + dt.timedelta(seconds=retry_after))
 
 
+async def _breathe(n: int, every: int = 100) -> None:
+    """Let the event loop run other tasks (a chat gateway's) every ``every`` items of a
+    long loop: 10,000 subscriptions take seconds to go through."""
+    if n and not n % every:
+        await asyncio.sleep(0)
+
+
 class Scheduler:
     """Runs subscriptions' digests through an ``Outbound`` port."""
 
@@ -134,7 +141,8 @@ class Scheduler:
     async def _due(self, now: dt.datetime, report: TickReport) -> list[Due]:
         due = []
         last = await self.store.last_slots()
-        for sub in await self.store.subscriptions(active=True):
+        for n, sub in enumerate(await self.store.subscriptions(active=True)):
+            await _breathe(n)
             since = max(last.get(sub.id, sub.created_at), sub.created_at)
             slots = slots_between(since, now, sub.at, sub.timezone, sub.weekdays)
             for slot in slots[:-1]:
@@ -160,8 +168,11 @@ class Scheduler:
             )  # fmt: skip
 
     async def _slot_within(self, now: dt.datetime, ahead: dt.timedelta) -> bool:
-        subs = await self.store.subscriptions(active=True)
-        return any(next_run(now, s.at, s.timezone, s.weekdays) - now <= ahead for s in subs)
+        for n, s in enumerate(await self.store.subscriptions(active=True)):
+            await _breathe(n)
+            if next_run(now, s.at, s.timezone, s.weekdays) - now <= ahead:
+                return True
+        return False
 
     async def _maybe_refresh(self, now: dt.datetime) -> None:
         if self._refresh is None:
@@ -184,7 +195,8 @@ class Scheduler:
         ids = {i.paper_id for d in open_ for i in d.digest.items}
         papers = await self.store.get_papers(list(ids))
         queue: asyncio.Queue[OutboundMessage] = asyncio.Queue()
-        for d in open_:
+        for n, d in enumerate(open_):
+            await _breathe(n)
             sub = subs.get(d.subscription_id)
             if sub is None:
                 continue

@@ -84,6 +84,7 @@ class Window:
         self._indexed = False
         self._names_matrix: sparse.csc_array | None = None
         self._authors: list[list[tuple[str, ...]]] | None = None
+        self._word_sets: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._words: dict[str, _Word] = {}
         self._masks: dict[AbstractSet[str], np.ndarray] = {}
         self._categories: dict[str, list[int]] | None = None
@@ -190,9 +191,15 @@ class Window:
 
     def words(self, paper_id: str) -> tuple[frozenset[str], frozenset[str]]:
         """The tokens of a paper's title, and of its title and abstract."""
-        self._index()
-        r = self.row[paper_id]
-        return frozenset(self._titles[r]), frozenset(self._texts[r])
+        found = self._word_sets.get(paper_id)
+        if found is None:
+            self._index()
+            r = self.row[paper_id]
+            found = self._word_sets[paper_id] = (
+                frozenset(self._titles[r]),
+                frozenset(self._texts[r]),
+            )
+        return found
 
     def _mask(self, ids: AbstractSet[str]) -> np.ndarray:
         mask = self._masks.get(ids) if isinstance(ids, frozenset) else None
