@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import math
 import os
 import platform
 import random
@@ -18,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from bench.corpus import REPO, Corpus, corpus_file, git_commit, load_real
 from bot.models import Paper
@@ -41,7 +42,7 @@ MIN_CANDIDATES = 100
 GROUP_SIZES = range(4, 61)
 TREND_SWEEP = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5)
 NEG_SWEEP = (0.0, 0.25, 0.5, 1.0, 2.0)
-PRUNE_SWEEP = (0.03, 0.06)
+PRUNE_SWEEP = (0.0, 0.03)
 
 Ranking = tuple[list[str], float]  # ids best first; ms
 
@@ -151,31 +152,38 @@ def strip(paper: Paper, fields: str) -> Paper:
     return paper
 
 
+# Candidate matrices by (reader, fields, candidate pruning), in one column space per
+# reader and fields: configurations that weigh candidates alike rank on the same matrix.
+_MATRICES: dict[tuple[int, str, float], PaperMatrix] = {}
+_COLUMNS: dict[tuple[int, str], Columns] = {}
+
+
 def paperbot(
     idf: Callable[[str], float],
     weights: Weights = DEFAULT_WEIGHTS,
     *,
     fields: str = "all",
     min_weight: float = MIN_WEIGHT,
-    candidate_min_weight: float = 0.0,
+    candidate_min_weight: float = MIN_WEIGHT,
 ) -> Callable[[Reader], Ranking]:
-    """What ``rank_for_reader`` does, with trending from log upvotes;
-    ``candidate_min_weight`` also prunes the candidates' faint terms."""
+    """What a DM digest does, with trending from log upvotes: the candidates in one
+    ``PaperMatrix`` (their terms under ``candidate_min_weight`` pruned), ranked for the
+    reader's profile (built from terms of at least ``min_weight``)."""
 
     def rank(r: Reader) -> Ranking:
-        cands = [strip(p, fields) for p in r.candidates]
+        columns = _COLUMNS.setdefault((id(r), fields), {})
         kept = [(strip(p, fields), "saved") for p in r.kept]
         gone = [strip(p, fields) for p in r.dismissed]
-        profile = Profile.build(kept, gone, idf, min_weight=min_weight)
-        logs = {p.id: math.log1p(p.upvotes or 0) for p in cands}
-        top = max(logs.values()) or 1.0
-        trending = {k: v / top for k, v in logs.items()}
+        profile = Profile.build(kept, gone, idf, min_weight=min_weight, columns=columns)
         start = time.perf_counter()
-        window = Window((p for p in cands if p.id not in profile.seen), columns=profile.columns)
-        matrix = PaperMatrix(window, idf, min_weight=candidate_min_weight)
-        recs = matrix.rank(
-            profile, trend=matrix.scores(trending), limit=len(cands), weights=weights
-        )
+        key = (id(r), fields, candidate_min_weight)
+        matrix = _MATRICES.get(key)
+        if matrix is None:
+            cands = Window([strip(p, fields) for p in r.candidates], columns=columns)
+            matrix = _MATRICES[key] = PaperMatrix(cands, idf, min_weight=candidate_min_weight)
+        logs = np.log1p(matrix.upvotes)
+        trend = logs / (logs.max() or 1.0)
+        recs = matrix.rank(profile, trend=trend, limit=len(matrix), weights=weights)
         return [x.paper.id for x in recs], (time.perf_counter() - start) * 1000
 
     return rank
@@ -313,7 +321,7 @@ async def main(args: argparse.Namespace) -> None:
     variants: dict[str, Callable[[Reader], Ranking]] = {
         f"fields={f}": paperbot(idf, fields=f) for f in ("title+abstract", "+keywords")
     }
-    variants["min_weight=0 (no pruning)"] = paperbot(idf, min_weight=0.0)
+    variants["no pruning (both sides)"] = paperbot(idf, min_weight=0.0, candidate_min_weight=0.0)
     variants |= {
         f"candidates pruned <{c}": paperbot(idf, candidate_min_weight=c) for c in PRUNE_SWEEP
     }
