@@ -123,8 +123,8 @@ def rank_topic(
     ranked = window.memo.get(key)
     if ranked is None:
         ranked = window.memo[key] = _ranked(window, query, among, frozenset(), end, period)
-    rows, scores, tops = ranked
-    if exclude and not tops.isdisjoint(exclude):
+    rows, scores, scales = ranked
+    if exclude and any(_all_left_out(window, top, exclude) for top in scales):
         rows, scores, _ = _ranked(window, query, among, exclude, end, period)
     best: list[tuple[Paper, float]] = []
     for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
@@ -170,18 +170,21 @@ def _ranked(
     exclude: AbstractSet[str],
     end: dt.date,
     period: Period,
-) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
-    """The matching rows best first, their scores, and the ids the scales depend on."""
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The matching rows best first, their scores, and for each scale the rows that
+    set it."""
     rows, relevance = window.select(query, among=among, exclude=exclude)
     raw_all, voted_all, ordinal_all, by_id_all = _window_arrays(window, end, period)
     raw = raw_all[rows]
     top_trend = float(raw.max()) if len(raw) else 0.0
     trend = np.log1p(np.maximum(raw, 0.0)) / math.log1p(top_trend) if top_trend > 0 else raw * 0
-    tops = set(rows[raw == top_trend].tolist())
+    # The rows that set each scale: leaving some of them out changes nothing while one
+    # is left. A scale of zero (nothing trending) is no scale.
+    scales = [rows[raw == top_trend]] if top_trend > 0 else []
     if query.terms or query.phrases or query.authors:
         best = float(relevance.max()) if len(relevance) else 0.0
         best = best or 1.0
-        tops |= set(rows[relevance == best].tolist())
+        scales.append(rows[relevance == best])
         scores = 0.7 * relevance / best + 0.3 * trend
         order = np.lexsort((by_id_all[rows], -scores))
     else:
@@ -189,7 +192,11 @@ def _ranked(
         voted = voted_all[rows]
         scores = np.where(voted, trend + 1.0, 0.0)
         order = np.lexsort((by_id_all[rows], -ordinal_all[rows], -scores))
-    return rows[order], scores[order], frozenset(window.ids[r] for r in tops)
+    return rows[order], scores[order], scales
+
+
+def _all_left_out(window: Window, rows: np.ndarray, exclude: AbstractSet[str]) -> bool:
+    return len(rows) <= len(exclude) and all(window.ids[r] in exclude for r in rows.tolist())
 
 
 def _trending_only(
