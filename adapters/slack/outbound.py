@@ -63,12 +63,17 @@ def classify(exc: SlackApiError) -> SendResult:
 class SlackOutbound:
     """Posts digests with ``chat.postMessage``; DMs go to ``conversations.open``'s channel.
 
-    Every message carries the delivery key as message metadata, so ``already_sent``
-    can find a post that went out just before a crash.
+    Every message carries the delivery key, and which message of the post it is, as
+    message metadata, so ``already_sent`` can find a post that went out just before a
+    crash; a post found in part is finished, not repeated. A post that failed half-way
+    (a long digest takes two messages) is finished the same way when retried.
     """
 
     def __init__(self, client_for: ClientFor) -> None:
         self._client_for = client_for
+        # delivery key -> the parts known to be posted (by an interrupted send, or found
+        # in history): the next send of that delivery skips them.
+        self._posted: dict[str, set[int]] = {}
 
     async def _channel(self, client: AsyncWebClient, where: Destination) -> str:
         if where.channel:
@@ -78,22 +83,36 @@ class SlackOutbound:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         where = message.subscription.destination
+        posted = self._posted.setdefault(message.key, set())
         try:
             client = await self._client_for(where.workspace)
             if client is None:
-                return SendResult(Outcome.GONE, detail="the app is not installed in that workspace")
-            channel = await self._channel(client, where)
-            metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": message.key}}
-            for part in render_reply(message.reply):
-                await client.chat_postMessage(channel=channel, metadata=metadata, **part.kwargs())
+                result = SendResult(
+                    Outcome.GONE, detail="the app is not installed in that workspace"
+                )
+            else:
+                channel = await self._channel(client, where)
+                parts = render_reply(message.reply)
+                for n, part in enumerate(parts):
+                    if n in posted:
+                        continue
+                    payload = {"key": message.key, "part": n, "parts": len(parts)}
+                    metadata = {"event_type": METADATA_EVENT, "event_payload": payload}
+                    await client.chat_postMessage(
+                        channel=channel, metadata=metadata, **part.kwargs()
+                    )
+                    posted.add(n)
+                result = SendResult.delivered()
         except SlackApiError as exc:
             result = classify(exc)
             log.warning("delivery %s to %s: %s", message.key, where.key, result.detail)
-            return result
         except Exception as exc:  # network and the unexpected: retry later
             log.warning("delivery %s to %s failed: %r", message.key, where.key, exc)
-            return SendResult(Outcome.TRANSIENT, detail=type(exc).__name__)
-        return SendResult.delivered()
+            result = SendResult(Outcome.TRANSIENT, detail=type(exc).__name__)
+        if result.outcome in (Outcome.DELIVERED, Outcome.GONE):
+            # Done with, one way or the other: nothing left to finish.
+            del self._posted[message.key]
+        return result
 
     async def already_sent(self, message: OutboundMessage) -> bool:
         where = message.subscription.destination
@@ -111,10 +130,21 @@ class SlackOutbound:
         except Exception as exc:  # cannot tell: the port contract says answer False
             log.info("could not read %s's history: %r", where.key, exc)
             return False
+        found: set[int] = set()
+        parts = 1
         for post in history.get("messages") or []:
             payload = (post.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("key") == message.key:
+            if payload.get("key") != message.key:
+                continue
+            if "part" not in payload:  # posted before posts were numbered: all of it
                 return True
+            found.add(int(payload["part"]))
+            parts = int(payload.get("parts") or 1)
+        if found and len(found) >= parts:
+            return True
+        if found:
+            log.warning("delivery %s: %d of %d messages found", message.key, len(found), parts)
+            self._posted[message.key] = found
         return False
 
     async def notify_owner(self, subscription: Subscription, text: str) -> None:

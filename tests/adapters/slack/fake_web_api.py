@@ -89,6 +89,7 @@ class FakeSlack:
     rejected: list[tuple[str, list[str]]] = field(default_factory=list)
     failures: dict[str, list[tuple[str, int, dict[str, str]]]] = field(default_factory=dict)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    passes: dict[str, int] = field(default_factory=dict)
     admins: set[str] = field(default_factory=set)
     url: str = ""
     # Envelopes the Socket Mode endpoint sends after its "hello".
@@ -103,8 +104,12 @@ class FakeSlack:
     def response_url(self) -> str:
         return f"{self.url}/respond/{next(self._ts)}"
 
-    def fail(self, method: str, error: str, *, status: int = 200, **headers: str) -> None:
-        """The next call of ``method`` answers ``error`` (HTTP ``status``, ``headers``)."""
+    def fail(
+        self, method: str, error: str, *, after: int = 0, status: int = 200, **headers: str
+    ) -> None:
+        """The next call of ``method`` (after ``after`` that pass) answers ``error``
+        (HTTP ``status``, ``headers``)."""
+        self.passes[method] = after
         self.failures.setdefault(method, []).append((error, status, headers))
 
     def of(self, method: str) -> list[dict[str, Any]]:
@@ -143,7 +148,9 @@ class FakeSlack:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         await self._record(method, params, token)
         queued = self.failures.get(method)
-        if queued:
+        if queued and self.passes.get(method):
+            self.passes[method] -= 1
+        elif queued:
             error, status, headers = queued.pop(0)
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         if method == "chat.postMessage" or method == "views.publish":

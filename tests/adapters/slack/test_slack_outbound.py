@@ -146,3 +146,40 @@ async def test_ratelimited_post_is_retried_after_the_wait(slack: Harness) -> Non
     channel_posts = [p for p in slack.fake.of("chat.postMessage") if p["channel"] == "C1"]
     assert len(channel_posts) == 2  # the refused one, then the one that went out
     assert slack.fake.history["C1"]
+
+
+async def _two_part_reply(slack: Harness) -> Reply:
+    papers = await slack.service.store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
+    cards = tuple(card_for(p, reason="because") for p in papers[:25])
+    return Reply(text="25 papers", title="A big day", cards=cards)
+
+
+def _parts_posted(slack: Harness, channel: str) -> list[int]:
+    history = slack.fake.history.get(channel, [])
+    return sorted(m["metadata"]["event_payload"]["part"] for m in history)
+
+
+async def test_a_two_part_post_that_failed_half_way_is_finished_not_repeated(
+    slack: Harness,
+) -> None:
+    message = message_for(Destination("slack", "T1", "C1"), await _two_part_reply(slack))
+    slack.fake.fail("chat.postMessage", "internal_error", after=1)
+
+    first = await slack.bot.outbound.send(message)
+    again = await slack.bot.outbound.send(message)
+
+    assert first.outcome is Outcome.TRANSIENT and again.outcome is Outcome.DELIVERED
+    assert _parts_posted(slack, "C1") == [0, 1]  # each message once
+
+
+async def test_after_a_crash_half_way_only_the_missing_part_is_posted(slack: Harness) -> None:
+    message = message_for(Destination("slack", "T1", "C1"), await _two_part_reply(slack))
+    slack.fake.fail("chat.postMessage", "internal_error", after=1)
+    await slack.bot.outbound.send(message)
+    # A new process: it knows nothing of the first, only what the channel shows.
+    restarted = type(slack.bot.outbound)(slack.bot.outbound._client_for)
+
+    assert await restarted.already_sent(message) is False  # one part of two
+    assert (await restarted.send(message)).outcome is Outcome.DELIVERED
+    assert _parts_posted(slack, "C1") == [0, 1]
+    assert await restarted.already_sent(message) is True
