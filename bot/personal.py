@@ -208,7 +208,7 @@ class PaperMatrix:
     """
 
     def __init__(self, window: Window, idf: Idf, *, min_weight: float = MIN_WEIGHT) -> None:
-        window._index()
+        window.index()
         columns = window.columns
         counts = (window.text + window.title + 2 * window.keywords).tocoo()
         names = list(columns)  # column -> token: ids were given in insertion order

@@ -99,8 +99,10 @@ class Window:
 
     # -- the index ---------------------------------------------------------------------
 
-    def _index(self) -> None:
-        # Built on first use: a query without words needs no tokens at all.
+    def index(self) -> None:
+        """Tokenize the papers into the count matrices ``text``, ``title`` and
+        ``keywords`` (``width`` columns), once; matching does it on first use, as a query
+        without words needs no tokens at all."""
         if self._indexed:
             return
         self._indexed = True
@@ -134,7 +136,7 @@ class Window:
     def _names(self) -> sparse.csc_array:
         """Papers x tokens of their authors' names: matching alone needs them."""
         if self._names_matrix is None:
-            self._index()
+            self.index()
             names = [[t for a in authors for t in a] for authors in self._author_tokens()]
             flat = list(chain.from_iterable(names))
             self._add_columns(flat)
@@ -185,7 +187,7 @@ class Window:
 
     def _having(self, token: str) -> np.ndarray:
         """Rows whose text or authors have exactly ``token``."""
-        self._index()
+        self.index()
         rows = [self._column_rows(m, token)[0] for m in (self.text, self._names)]
         return np.union1d(*rows)
 
@@ -193,7 +195,7 @@ class Window:
         """The tokens of a paper's title, and of its title and abstract."""
         found = self._word_sets.get(paper_id)
         if found is None:
-            self._index()
+            self.index()
             r = self.row[paper_id]
             found = self._word_sets[paper_id] = (
                 frozenset(self._titles[r]),
@@ -224,7 +226,7 @@ class Window:
         words = list(query.terms) + [t for p in query.phrases for t in p]
         names = [t for name in query.authors for t in name]
         if words or names:
-            self._index()
+            self.index()
             found = [self._word(w) for w in words]
             # Start from the rarest word: the rest only narrows it.
             sets = sorted([w.rows for w in found] + [self._having(t) for t in names], key=len)
