@@ -21,6 +21,9 @@ __all__ = ["DigestBuilder", "render_digest"]
 
 log = logging.getLogger(__name__)
 
+# The IDF of DM digests is computed again once the store holds this many times the
+# papers it was computed from.
+IDF_GROWTH = 1.05
 # How far back a digest looks for papers not yet sent to its destination.
 LOOKBACK_DAYS = 3
 
@@ -55,15 +58,17 @@ class DigestBuilder:
     database are older than that (the upstream was down, or the offline snapshot), the
     window ends on the newest day instead: what the database has is better than silence.
 
-    The builder keeps readers' profiles and weighed papers from one build to the next
-    while the vocabulary, and so every IDF, stays the same: a reader's saved papers are
+    The builder keeps readers' profiles from one build to the next, and the IDF they
+    were weighed with until the store holds :data:`IDF_GROWTH` times the papers it was
+    computed from: a day's new papers move document frequencies by far less than that
+    (and a word newer than the IDF counts as rare, as it is). A reader's saved papers are
     weighed again only when they save, like or dismiss something.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._vocabulary: object = None
         self._idf: Idf | None = None
+        self._idf_papers = 0  # the papers the IDF was computed from
         # Token -> column of every window and profile matrix until the vocabulary changes.
         self._columns: Columns = {}
         self._readers: dict[tuple[str, str], _Reader] = {}
@@ -161,11 +166,12 @@ class DigestBuilder:
         return digests
 
     async def _idf_now(self) -> Idf:
-        vocabulary = await self.store.vocabulary()
-        if self._idf is None or vocabulary is not self._vocabulary:
-            # The store hands out a new vocabulary after each write: every weight may move.
-            self._idf = make_idf(vocabulary, await self.store.count_papers())
-            self._vocabulary = vocabulary
+        total = await self.store.count_papers()
+        if self._idf is None or not self._idf_papers <= total <= self._idf_papers * IDF_GROWTH:
+            # Every weight may move: weigh the readers' papers again, in a new column
+            # space (which also keeps the space from growing for ever).
+            self._idf = make_idf(await self.store.vocabulary(), total)
+            self._idf_papers = total
             self._columns = {}
             self._readers = {}
         return self._idf

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import SourceUnavailable
-from bot.models import Destination, Paper, Source, Subscription
+from bot.models import Destination, Paper, Signal, Source, Subscription
 from bot.outbound import OutboundMessage, Outcome, SendResult
 from bot.scheduler import Scheduler
 from bot.store import Store, open_store
@@ -184,6 +184,41 @@ async def test_days_missed_while_down_are_skipped_not_flooded(
     clock.set(at(MONDAY + dt.timedelta(days=5), 9, 30))
     report = await scheduler(store, port, clock).tick()
     assert report.skipped == 5 and len(port.sent) == 1
+
+
+async def test_a_dm_digest_ranks_papers_that_arrived_after_the_last_one(
+    store: Store, port: FakeOutbound, clock: FakeClock
+) -> None:
+    reader = Destination("test", "team", "", "U9")
+    await subscribe(store, clock, destination=reader, owner="U9", count=2)
+    week_ago = MONDAY - dt.timedelta(days=7)
+    saved = Paper(
+        id="2605.99000",
+        title="Quokka sampling for diffusion",
+        abstract="Quokka sampling makes diffusion fast.",
+        day=week_ago,
+        upvotes=3,
+        source="hf",
+    )
+    await store.upsert_papers([saved], observed_at=at(week_ago, 23))
+    await store.add_signal("test", "team", "U9", saved.id, Signal.SAVE, now=clock())
+    s = scheduler(store, port, clock)
+    clock.set(at(MONDAY, 9))
+    await s.tick()
+    assert len(port.sent) == 1
+    # Overnight, two papers close to the saved one arrive (a few papers: the builder
+    # keeps the IDF the reader was weighed with, and the papers' new words are rare).
+    tuesday = MONDAY + dt.timedelta(days=1)
+    close = [
+        replace(saved, id=f"2606.9900{k}", title=f"Quokka sampling, wombat part {k}", day=tuesday)
+        for k in (1, 2)
+    ]
+    await store.upsert_papers(close, observed_at=at(tuesday, 7))
+    clock.set(at(tuesday, 9))
+    await s.tick()
+    items = port.sent[1].delivery.digest.items
+    assert sorted(i.paper_id for i in items) == [p.id for p in close]
+    assert all(i.reason.startswith("because you saved 'Quokka") for i in items)
 
 
 async def test_a_revised_paper_is_not_posted_again(
