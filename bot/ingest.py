@@ -178,14 +178,12 @@ async def import_paths(
 async def upsert_by_day(
     store: PaperStore, papers: Sequence[Paper], *, now: dt.datetime
 ) -> UpsertCounts:
-    """Upsert ``papers``, dating each upvote count by the day it was recorded."""
+    """Upsert ``papers`` in one transaction, dating each upvote count by the day it was
+    recorded."""
     by_time: dict[dt.datetime, list[Paper]] = {}
     for p in papers:
-        by_time.setdefault(_observed_at(p, now), []).append(p)
-    counts = UpsertCounts()
-    for when, group in sorted(by_time.items()):
-        counts += await store.upsert_papers(group, observed_at=min(when, now))
-    return counts
+        by_time.setdefault(min(_observed_at(p, now), now), []).append(p)
+    return await store.upsert_observed(sorted(by_time.items(), key=lambda group: group[0]))
 
 
 @dataclass

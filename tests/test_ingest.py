@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import lzma
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -155,3 +156,38 @@ async def test_a_date_range_in_a_file_name_is_not_the_papers_day(
     dated.write_text(LISTING.read_text().splitlines()[1] + "\n")
     await import_paths(store, [ranged, dated], now=NOW)
     assert {p.day for p in await store.all_papers()} == {dt.date(2026, 6, 9), None}
+
+
+async def test_a_file_of_many_days_is_saved_whole_or_not_at_all(tmp_path: Path) -> None:
+    from bot.errors import StoreError
+    from bot.models import Paper
+    from bot.store import open_store
+
+    days = [dt.date(2026, 6, d) for d in (1, 2, 3)]
+    papers = [
+        Paper(id=f"2606.0000{k}", title=f"Paper {k}", day=day, upvotes=k, source="hf")
+        for k, day in enumerate(days, 1)
+    ]
+    export = tmp_path / "three-days.jsonl"
+    write_records(papers, export)
+    url = f"sqlite:///{tmp_path}/papers.sqlite3"
+    async with open_store(url):
+        pass
+    # The database refuses the last day's paper, as a full disk would refuse a write.
+    with sqlite3.connect(tmp_path / "papers.sqlite3") as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.id = '2606.00003'"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    async with open_store(url) as store:
+        with pytest.raises(StoreError, match="disk full"):
+            await import_paths(store, [export], now=NOW)
+        assert await store.count_papers() == 0  # not the first two days either
+        with sqlite3.connect(tmp_path / "papers.sqlite3") as db:
+            db.execute("DROP TRIGGER refuse")
+        report = await import_paths(store, [export], now=NOW)
+        assert report.counts.new == 3
+        # Each count is dated by its own day, as before.
+        end_of = {p.id: dt.datetime.combine(p.day, dt.time(23, 59), tzinfo=dt.UTC) for p in papers}
+        for p in papers:
+            assert await store.upvotes_before([p.id], end_of[p.id]) == {p.id: p.upvotes}

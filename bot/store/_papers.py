@@ -140,30 +140,42 @@ class PaperTables:
     async def upsert_papers(
         self, papers: Sequence[Paper], *, observed_at: dt.datetime
     ) -> UpsertCounts:
-        # The last record of a paper in the batch wins, after merging with earlier ones.
-        incoming: dict[str, Paper] = {}
-        for p in papers:
-            incoming[p.id] = merge(incoming[p.id], p) if p.id in incoming else p
-        now = observed_at.astimezone(dt.UTC).isoformat()
+        return await self.upsert_observed([(observed_at, papers)])
+
+    async def upsert_observed(
+        self, groups: Sequence[tuple[dt.datetime, Sequence[Paper]]]
+    ) -> UpsertCounts:
+        # Counted per group, as that many upsert_papers calls would count them.
+        new = updated = unchanged = 0
+        ids = list(dict.fromkeys(p.id for _, papers in groups for p in papers))
         async with self._write_lock:
-            existing = await self.get_papers(list(incoming))
+            # The papers as they stand, in the database and then after each group.
+            state: dict[str, Paper] = await self.get_papers(ids)
             rows, history = [], []
             pairs: list[tuple[Paper | None, Paper]] = []
-            new = updated = unchanged = 0
-            for pid, paper in incoming.items():
-                old = existing.get(pid)
-                merged = merge(old, paper) if old else paper
-                if old is None:
-                    new += 1
-                elif merged == old:
-                    unchanged += 1
-                else:
-                    updated += 1
-                if merged != old:
-                    rows.append((*_paper_to_row(merged), now, now))
-                    pairs.append((old, merged))
-                if merged.upvotes is not None and (old is None or old.upvotes != merged.upvotes):
-                    history.append((pid, now, merged.upvotes))
+            for observed_at, papers in groups:
+                # The last record of a paper in a group wins, after merging with earlier ones.
+                incoming: dict[str, Paper] = {}
+                for p in papers:
+                    incoming[p.id] = merge(incoming[p.id], p) if p.id in incoming else p
+                now = observed_at.astimezone(dt.UTC).isoformat()
+                for pid, paper in incoming.items():
+                    old = state.get(pid)
+                    merged = merge(old, paper) if old else paper
+                    if old is None:
+                        new += 1
+                    elif merged == old:
+                        unchanged += 1
+                    else:
+                        updated += 1
+                    if merged != old:
+                        rows.append((*_paper_to_row(merged), now, now))
+                        pairs.append((old, merged))
+                        state[pid] = merged
+                    if merged.upvotes is not None and (
+                        old is None or old.upvotes != merged.upvotes
+                    ):
+                        history.append((pid, now, merged.upvotes))
             if rows or history:
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:

@@ -80,6 +80,13 @@ class PaperStore(Protocol):
         self, papers: Sequence[Paper], *, observed_at: dt.datetime
     ) -> UpsertCounts: ...
 
+    async def upsert_observed(
+        self, groups: Sequence[tuple[dt.datetime, Sequence[Paper]]]
+    ) -> UpsertCounts:
+        """``upsert_papers`` of each (observed at, papers) group in turn, oldest first,
+        all in one transaction: all of them are saved, or none."""
+        ...
+
     async def get_paper(self, paper_id: str) -> Paper | None: ...
 
     async def get_papers(self, paper_ids: Sequence[str]) -> dict[str, Paper]: ...
