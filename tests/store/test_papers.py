@@ -250,3 +250,48 @@ async def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) ->
     with pytest.raises(StoreError, match="cannot use"):
         async with open_store(f"sqlite:///{junk}"):
             pass
+
+
+FTS_TRIGGERS = {"papers_ai", "papers_ad", "papers_au", "titles_ai", "titles_ad", "titles_au"}
+
+
+def _triggers(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+
+
+async def test_a_big_first_import_is_searched_like_any_other(tmp_path: Path) -> None:
+    # 1,200 new papers into an empty table: written at once, the indexes rebuilt after.
+    many = [paper(f"2601.{k:05d}", version=1, title=f"Quasar survey {k}") for k in range(1200)]
+    path = tmp_path / "big.sqlite3"
+    async with open_store(f"sqlite:///{path}") as store:
+        await store.upsert_papers(many, observed_at=T0)
+        quasar = TextQuery(groups=(("quasar",),), columns=("title",))
+        assert len(await store.text_search(quasar, limit=5000)) == 1200
+        assert len(await store.text_search(TextQuery(groups=(("vaswani",),)), limit=5000)) == 1200
+        # Later writes are indexed one by one again.
+        await store.upsert_papers([paper("2602.00001", title="Pulsar timing")], observed_at=T0)
+        assert await store.text_search(TextQuery(groups=(("pulsar",),)), limit=5)
+        revised = paper("2601.00007", version=2, title="Magnetar survey")
+        await store.upsert_papers([revised], observed_at=T0)
+        assert len(await store.text_search(quasar, limit=5000)) == 1199
+    assert _triggers(path) >= FTS_TRIGGERS
+
+
+async def test_a_big_import_that_fails_leaves_nothing_and_keeps_the_indexes_in_step(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "big.sqlite3"
+    async with open_store(f"sqlite:///{path}"):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.id = '2601.01100'"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    many = [paper(f"2601.{k:05d}", title=f"Quasar survey {k}") for k in range(1200)]
+    async with open_store(f"sqlite:///{path}") as store:
+        with pytest.raises(StoreError, match="disk full"):
+            await store.upsert_papers(many, observed_at=T0)
+        assert await store.count_papers() == 0
+    assert _triggers(path) >= FTS_TRIGGERS | {"refuse"}
