@@ -1,8 +1,8 @@
 """Getting papers in: import files (HF daily JSON, arXiv JSONL, our exports) and fetch.
 
-Each file (or each fetched day) is written in one transaction, so an interrupted import
-leaves whole files behind, never half of one. A malformed record is counted as bad,
-reported, and skipped; it never stops the rest.
+Files are written in runs of whole files, one transaction a run (a fetched day in one
+of its own), so an interrupted import leaves whole files behind, never half of one. A
+malformed record is counted as bad, reported, and skipped; it never stops the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bot.errors import SourceError
+from bot.errors import SourceError, StoreError
 from bot.models import Paper, UpsertCounts
 from bot.snapshot import bundled_snapshot, paper_from_record
 from bot.sources.arxiv import ArxivClient, parse_listing_record
@@ -147,6 +147,12 @@ def _observed_at(paper: Paper, fallback: dt.datetime) -> dt.datetime:
     return fallback
 
 
+# Files are written in runs of up to this many papers, one transaction a run.
+RUN_PAPERS = 20_000
+
+_Groups = list[tuple[dt.datetime, list[Paper]]]
+
+
 async def import_paths(
     store: PaperStore,
     paths: Sequence[str | Path],
@@ -154,9 +160,28 @@ async def import_paths(
     now: dt.datetime,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import every file named by ``paths`` (folders recursively)."""
+    """Import every file named by ``paths`` (folders recursively).
+
+    Files are read, then written in runs of whole files, one transaction a run: a big
+    first import then lets the store rebuild its indexes once. If a run cannot be
+    written, its files are written one by one, so the files before the failing one
+    are kept and the error names where it stopped.
+    """
     files = find_files(paths)
     report = ImportReport()
+    run: list[tuple[Path, _Groups]] = []
+
+    async def write_run() -> None:
+        try:
+            report.counts += await store.upsert_observed([g for _, gs in run for g in gs])
+        except StoreError:
+            for path, groups in run:
+                try:
+                    report.counts += await store.upsert_observed(groups)
+                except StoreError as exc:
+                    raise StoreError(f"{path}: {exc}") from exc
+        run.clear()
+
     for i, path in enumerate(files, 1):
         try:
             papers, errors = read_file(path)
@@ -167,23 +192,23 @@ async def import_paths(
         for message in errors:
             report.add_error(message)
             log.warning("skipped %s", message)
-        report.counts += await upsert_by_day(store, papers, now=now)
+        if sum(len(p) for _, gs in run for _, p in gs) + len(papers) > RUN_PAPERS:
+            await write_run()
+        run.append((path, _by_day(papers, now)))
         report.counts += UpsertCounts(bad=len(errors))
         report.files += 1
         if progress:
             progress(i, len(files))
+    await write_run()
     return report
 
 
-async def upsert_by_day(
-    store: PaperStore, papers: Sequence[Paper], *, now: dt.datetime
-) -> UpsertCounts:
-    """Upsert ``papers`` in one transaction, dating each upvote count by the day it was
-    recorded."""
+def _by_day(papers: Sequence[Paper], now: dt.datetime) -> _Groups:
+    """``papers`` in groups by the time their upvote counts were recorded, oldest first."""
     by_time: dict[dt.datetime, list[Paper]] = {}
     for p in papers:
         by_time.setdefault(min(_observed_at(p, now), now), []).append(p)
-    return await store.upsert_observed(sorted(by_time.items(), key=lambda group: group[0]))
+    return sorted(by_time.items(), key=lambda group: group[0])
 
 
 @dataclass

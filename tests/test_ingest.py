@@ -191,3 +191,26 @@ async def test_a_file_of_many_days_is_saved_whole_or_not_at_all(tmp_path: Path) 
         end_of = {p.id: dt.datetime.combine(p.day, dt.time(23, 59), tzinfo=dt.UTC) for p in papers}
         for p in papers:
             assert await store.upvotes_before([p.id], end_of[p.id]) == {p.id: p.upvotes}
+
+
+async def test_when_a_run_of_files_cannot_be_written_the_files_before_the_bad_one_are_kept(
+    tmp_path: Path,
+) -> None:
+    from bot.errors import StoreError
+    from bot.models import Paper
+    from bot.store import open_store
+
+    for n in (1, 2, 3):
+        write_records([Paper(id=f"2606.0000{n}", title=f"Paper {n}")], tmp_path / f"{n}.jsonl")
+    url = f"sqlite:///{tmp_path}/papers.sqlite3"
+    async with open_store(url):
+        pass
+    with sqlite3.connect(tmp_path / "papers.sqlite3") as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.id = '2606.00002'"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    async with open_store(url) as store:
+        with pytest.raises(StoreError, match=r"2\.jsonl: .*disk full"):
+            await import_paths(store, [tmp_path], now=NOW)
+        assert [p.id for p in await store.all_papers()] == ["2606.00001"]
