@@ -12,7 +12,6 @@ upvotes given.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -26,17 +25,11 @@ from bot.models import Paper
 from bot.query import Query
 from bot.text import tokenize
 
-__all__ = ["Columns", "Match", "Window", "log_scale", "passes", "plural_forms"]
+__all__ = ["Columns", "Window", "plural_forms"]
 
 # Token -> column of the count matrices. Windows (and the TF-IDF matrices built on them)
 # that share one can compare rows without translating tokens.
 Columns = dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    paper: Paper
-    relevance: float  # 0..1: how strongly the words sit in the title rather than the text
 
 
 def plural_forms(term: str) -> tuple[str, ...]:
@@ -67,7 +60,7 @@ _NOWHERE = _Word(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool)
 
 
 class Window:
-    """Papers indexed by token: ``match`` answers a topic query over them.
+    """Papers indexed by token: ``select`` answers a topic query over them.
 
     Rows follow the order papers were given in (``ids``). ``columns`` is the token ->
     column map to add this window's tokens to (a new one by default).
@@ -320,26 +313,6 @@ class Window:
             any(_contains(a, name) for a in self._author_tokens()[row]) for name in query.authors
         )
 
-    def match(
-        self,
-        query: Query,
-        *,
-        among: Iterable[str] | None = None,
-        exclude: AbstractSet[str] = frozenset(),
-    ) -> list[Match]:
-        """Papers matching ``query`` (all of them when it has no words), most relevant
-        first; ``among`` limits the answer to those ids, ``exclude`` leaves ids out."""
-        if among is not None and not isinstance(among, AbstractSet):
-            among = frozenset(among)
-        rows, relevance = self.select(query, among=among, exclude=exclude)
-        matches = [
-            Match(self.papers[self.ids[r]], rel)
-            for r, rel in zip(rows.tolist(), relevance.tolist(), strict=True)
-        ]
-        # Plain tuples sort in C; ids are unique, so matches are never compared.
-        order = sorted((-m.relevance, -(m.paper.upvotes or 0), m.paper.id, m) for m in matches)
-        return [m for *_, m in order]
-
 
 def _contains(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
     n = len(phrase)
@@ -348,24 +321,3 @@ def _contains(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
         tokens[i] == first and tuple(tokens[i : i + n]) == tuple(phrase)
         for i in range(len(tokens) - n + 1)
     )
-
-
-def passes(paper: Paper, query: Query) -> bool:
-    """Whether ``paper`` meets the query's filters (categories, dates, upvotes)."""
-    if query.min_upvotes is not None and (paper.upvotes or 0) < query.min_upvotes:
-        return False
-    if query.since and (paper.day is None or paper.day < query.since):
-        return False
-    if query.until and (paper.day is None or paper.day > query.until):
-        return False
-    return not query.categories or any(
-        c == w or c.startswith(w + ".") for c in paper.categories for w in query.categories
-    )
-
-
-def log_scale(values: dict[str, float]) -> dict[str, float]:
-    """Scale non-negative scores to 0..1 on a log scale (for blending with relevance)."""
-    top = max(values.values(), default=0.0)
-    if top <= 0:
-        return dict.fromkeys(values, 0.0)
-    return {k: math.log1p(max(v, 0.0)) / math.log1p(top) for k, v in values.items()}
