@@ -219,8 +219,7 @@ def _trending_only(
         # newest first.
         score = np.where(voted, raw, 0.0)
         order = window.memo[key] = np.lexsort((by_id, -ordinal, -score, ~voted))
-    allowed = window.allowed(query, among=among, exclude=exclude)
-    rows = order[allowed[order]][: max(limit, 0)]
+    rows = window.allowed(order, query, among=among, exclude=exclude)[: max(limit, 0)]
     # Scores on a log scale, 1 for the best; arXiv-only papers 0 (they cannot trend).
     top = math.log1p(max((raw[r] for r in rows if voted[r]), default=0.0))
     out = []

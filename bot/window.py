@@ -229,7 +229,7 @@ class Window:
         else:
             found = []
             rows = np.arange(len(self.ids))
-        rows = self._allowed_rows(rows, query, among, exclude)
+        rows = self.allowed(rows, query, among=among, exclude=exclude)
         if query.excluded:
             for term in query.excluded:
                 rows = np.setdiff1d(rows, self._having(term), assume_unique=True)
@@ -249,34 +249,14 @@ class Window:
 
     def allowed(
         self,
+        rows: np.ndarray,
         query: Query,
         *,
         among: AbstractSet[str] | None = None,
         exclude: AbstractSet[str] = frozenset(),
     ) -> np.ndarray:
-        """A mask of the rows the query's filters allow (categories, dates, minimum
-        upvotes), ``among`` those ids and none in ``exclude``."""
-        ok = np.ones(len(self.ids), bool) if among is None else self._mask(among).copy()
-        if exclude:
-            ok &= ~self._mask(exclude)
-        if query.min_upvotes is not None:
-            ok &= self._upvotes >= query.min_upvotes
-        if query.since:
-            ok &= self._days >= query.since.toordinal()
-        if query.until:
-            ok &= (self._days >= 0) & (self._days <= query.until.toordinal())
-        if query.categories:
-            ok &= np.logical_or.reduce([self._category(c) for c in query.categories])
-        return ok
-
-    def _allowed_rows(
-        self,
-        rows: np.ndarray,
-        query: Query,
-        among: AbstractSet[str] | None,
-        exclude: AbstractSet[str],
-    ) -> np.ndarray:
-        """``rows`` (matched by words, usually few) that ``allowed`` allows."""
+        """Those of ``rows`` (in their order) that the query's filters allow (categories,
+        dates, minimum upvotes), ``among`` those ids and none in ``exclude``."""
         if among is not None:
             rows = rows[self._mask(among)[rows]]
         if exclude:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,20 @@ DATA = TESTS / "data"
 SHARED = TESTS.parent.parent / "shared" / "data"
 # The bundled snapshot's newest day is 2026-07-01; "now" is a Wednesday soon after.
 NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
+
+
+async def refusing_database(path: Path, paper_id: str) -> str:
+    """A new database file at ``path`` whose SQLite refuses to store ``paper_id``, as a
+    full disk would refuse a write; its URL. ``DROP TRIGGER refuse`` lifts it."""
+    url = f"sqlite:///{path}"
+    async with open_store(url):
+        pass
+    with sqlite3.connect(path) as db:
+        db.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.id = '{paper_id}'"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    return url
 
 
 @pytest.fixture

@@ -11,13 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.errors import SourceUnavailable
+from bot.errors import SourceUnavailable, StoreError
 from bot.ingest import fetch, import_paths, load_snapshot_if_empty
+from bot.models import Paper
 from bot.snapshot import write_records
 from bot.sources.arxiv import ArxivClient
 from bot.sources.hf import HFClient
-from bot.store import PaperStore
-from tests.conftest import DATA, NOW
+from bot.store import PaperStore, open_store
+from tests.conftest import DATA, NOW, refusing_database
 
 HF = DATA / "hf"
 LISTING = DATA / "arxiv" / "listing_sample_2026-06-08.jsonl"
@@ -80,7 +81,6 @@ async def test_export_then_import_round_trips(store: PaperStore, tmp_path: Path)
     await import_paths(store, [HF, LISTING], now=NOW)
     out = tmp_path / "export.jsonl.xz"
     written = write_records(await store.all_papers(), out)
-    from bot.store import open_store
 
     async with open_store("sqlite://") as fresh:
         report = await import_paths(fresh, [out], now=NOW)
@@ -159,9 +159,6 @@ async def test_a_date_range_in_a_file_name_is_not_the_papers_day(
 
 
 async def test_a_file_of_many_days_is_saved_whole_or_not_at_all(tmp_path: Path) -> None:
-    from bot.errors import StoreError
-    from bot.models import Paper
-    from bot.store import open_store
 
     days = [dt.date(2026, 6, d) for d in (1, 2, 3)]
     papers = [
@@ -170,15 +167,8 @@ async def test_a_file_of_many_days_is_saved_whole_or_not_at_all(tmp_path: Path) 
     ]
     export = tmp_path / "three-days.jsonl"
     write_records(papers, export)
-    url = f"sqlite:///{tmp_path}/papers.sqlite3"
-    async with open_store(url):
-        pass
-    # The database refuses the last day's paper, as a full disk would refuse a write.
-    with sqlite3.connect(tmp_path / "papers.sqlite3") as db:
-        db.execute(
-            "CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.id = '2606.00003'"
-            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-        )
+    # The database refuses the last day's paper.
+    url = await refusing_database(tmp_path / "papers.sqlite3", "2606.00003")
     async with open_store(url) as store:
         with pytest.raises(StoreError, match="disk full"):
             await import_paths(store, [export], now=NOW)
@@ -196,20 +186,10 @@ async def test_a_file_of_many_days_is_saved_whole_or_not_at_all(tmp_path: Path) 
 async def test_when_a_run_of_files_cannot_be_written_the_files_before_the_bad_one_are_kept(
     tmp_path: Path,
 ) -> None:
-    from bot.errors import StoreError
-    from bot.models import Paper
-    from bot.store import open_store
 
     for n in (1, 2, 3):
         write_records([Paper(id=f"2606.0000{n}", title=f"Paper {n}")], tmp_path / f"{n}.jsonl")
-    url = f"sqlite:///{tmp_path}/papers.sqlite3"
-    async with open_store(url):
-        pass
-    with sqlite3.connect(tmp_path / "papers.sqlite3") as db:
-        db.execute(
-            "CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.id = '2606.00002'"
-            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-        )
+    url = await refusing_database(tmp_path / "papers.sqlite3", "2606.00002")
     async with open_store(url) as store:
         with pytest.raises(StoreError, match=r"2\.jsonl: .*disk full"):
             await import_paths(store, [tmp_path], now=NOW)

@@ -11,6 +11,7 @@ import pytest
 from bot.errors import ConfigError, StoreError
 from bot.models import Paper
 from bot.store import PaperStore, TextQuery, open_store
+from tests.conftest import refusing_database
 
 T0 = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
 
@@ -282,15 +283,9 @@ async def test_a_big_import_that_fails_leaves_nothing_and_keeps_the_indexes_in_s
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "big.sqlite3"
-    async with open_store(f"sqlite:///{path}"):
-        pass
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.id = '2601.01100'"
-            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-        )
+    url = await refusing_database(path, "2601.01100")
     many = [paper(f"2601.{k:05d}", title=f"Quasar survey {k}") for k in range(1200)]
-    async with open_store(f"sqlite:///{path}") as store:
+    async with open_store(url) as store:
         with pytest.raises(StoreError, match="disk full"):
             await store.upsert_papers(many, observed_at=T0)
         assert await store.count_papers() == 0
