@@ -15,11 +15,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.ingest import read_file
+from bot.ingest.files import read_file
+from bot.ingest.records import SNAPSHOT, build_snapshot
 from bot.models import Paper
-from bot.snapshot import SNAPSHOT, build_snapshot
-from bot.store.migrations import MIGRATIONS
 from bot.store.sqlite import SqliteStore
+from bot.store.sqlite.migrations import MIGRATIONS
 
 __all__ = [
     "BATCH",

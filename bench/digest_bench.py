@@ -27,10 +27,10 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 from bench.corpus import REPO, VERSION, corpus_file, git_commit, load_real, schema_versions
-from bot.digest import LOOKBACK_DAYS, DigestBuilder, Due
+from bot.delivery.digest import LOOKBACK_DAYS, DigestBuilder, Due
+from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
+from bot.delivery.scheduler import Scheduler, TickReport
 from bot.models import Destination, Digest, Signal, Source, Subscription
-from bot.outbound import OutboundMessage, Outcome, SendResult
-from bot.scheduler import Scheduler, TickReport
 from bot.store.sqlite import SqliteStore
 from bot.text import STOPWORDS, tokenize
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import REPO, git_commit
-from bot.ingest import import_paths, read_file
+from bot.ingest.files import import_paths, read_file
+from bot.ingest.records import SNAPSHOT
 from bot.models import UpsertCounts
-from bot.snapshot import SNAPSHOT
 from bot.store.sqlite import SqliteStore
 
 BENCH = Path(__file__).resolve().parent

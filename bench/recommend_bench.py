@@ -22,7 +22,7 @@ import numpy as np
 
 from bench.corpus import REPO, Corpus, corpus_file, git_commit, load_real
 from bot.models import Paper
-from bot.personal import (
+from bot.ranking.personal import (
     DEFAULT_WEIGHTS,
     MIN_WEIGHT,
     PaperMatrix,
@@ -31,9 +31,9 @@ from bot.personal import (
     make_idf,
     rank_for_reader,
 )
+from bot.ranking.window import Columns, Window
 from bot.store.sqlite import SqliteStore
 from bot.text import STOPWORDS, tokenize
-from bot.window import Columns, Window
 
 BENCH = Path(__file__).resolve().parent
 KINDS = ("keyword", "author", "catword")

@@ -24,7 +24,7 @@ from unittest import mock
 import rapidfuzz
 from rapidfuzz import fuzz, process
 
-import bot.search
+import bot.search.engine
 from bench.corpus import (
     REPO,
     VERSION,
@@ -36,8 +36,8 @@ from bench.corpus import (
     size_label,
 )
 from bench.queries import KINDS, KnownItem, make_queries
-from bot.query import parse_query
-from bot.search import run_search
+from bot.search.engine import run_search
+from bot.search.query import parse_query
 from bot.store.sqlite import SqliteStore
 from bot.text import tokenize
 
@@ -190,8 +190,8 @@ async def profile_slowest(
     timed_store = TimedStore(store, seconds)
     with ExitStack() as patches:
         for name in ("plan", "rerank", "corrections"):
-            fn = _timed(getattr(bot.search, name), f"search.{name}", seconds)
-            patches.enter_context(mock.patch.object(bot.search, name, fn))
+            fn = _timed(getattr(bot.search.engine, name), f"search.{name}", seconds)
+            patches.enter_context(mock.patch.object(bot.search.engine, name, fn))
         start = time.perf_counter()
         for i in slowest:
             await run_search(timed_store, parse_query(queries[i].text), limit=10)  # type: ignore[arg-type]

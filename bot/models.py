@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Source",
     "Subscription",
     "UpsertCounts",
+    "merge",
 ]
 
 
@@ -64,6 +65,36 @@ class Paper:
     @property
     def hf_url(self) -> str:
         return f"https://huggingface.co/papers/{self.id}"
+
+
+_PAPER_FIELDS = [f.name for f in fields(Paper)]
+
+
+def merge(old: Paper, new: Paper) -> Paper:
+    """Combine what we knew of a paper with a record that just arrived.
+
+    The rules (a higher version replaces, the same or an older one fills blanks, counts
+    never go down, the first day stays) are what ``PaperStore`` promises on upsert.
+    """
+    # Only a higher version replaces what we know; records of the same version (an HF
+    # and an arXiv record of one paper) just fill each other's blanks. That keeps the
+    # merge independent of the order files arrive in, so a re-import changes nothing.
+    newer = (new.version or 0) > (old.version or 0)
+    merged = {}
+    for name in _PAPER_FIELDS:
+        a, b = getattr(old, name), getattr(new, name)
+        if name == "upvotes" or name == "comments" or name == "github_stars":
+            merged[name] = max((x for x in (a, b) if x is not None), default=None)
+        elif name == "day" or name == "published_at":
+            # The first day a paper was featured or listed is the day it trended.
+            merged[name] = min((x for x in (a, b) if x is not None), default=None)
+        elif name == "source":
+            merged[name] = ",".join(sorted(set(filter(None, f"{a},{b}".split(",")))))
+        elif name == "version":
+            merged[name] = max((x for x in (a, b) if x is not None), default=None)
+        else:
+            merged[name] = (b or a) if newer else (a or b)
+    return replace(old, **merged)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["STOPWORDS", "clean_text", "fold", "tokenize"]
+__all__ = ["STOPWORDS", "clean_text", "fold", "plural_forms", "tokenize"]
 
 # Words too common to be worth naming in a "matches ..." reason.
 STOPWORDS = frozenset(
@@ -44,3 +44,17 @@ def tokenize(text: str) -> list[str]:
     if text.isascii():  # nearly every title and abstract
         return text.translate(_ASCII_WORDS).split()
     return _TOKEN.findall(fold(text))
+
+
+def plural_forms(term: str) -> tuple[str, ...]:
+    """``term`` and its likely singular/plural spellings."""
+    forms = {term, term + "s", term + "es"}
+    if term.endswith("s"):
+        forms.add(term[:-1])
+    if term.endswith("es"):
+        forms.add(term[:-2])
+    if term.endswith("ies"):
+        forms.add(term[:-3] + "y")
+    if term.endswith("y"):
+        forms.add(term[:-1] + "ies")
+    return tuple(forms)

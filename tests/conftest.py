@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.api import PaperService
 from bot.ingest import load_snapshot_if_empty
-from bot.service import PaperService
 from bot.store import PaperStore, open_store
 
 TESTS = Path(__file__).parent

@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
 from bot.models import Subscription
-from bot.outbound import OutboundMessage, Outcome, SendResult
 
 
 class FakeClock:

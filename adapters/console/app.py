@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from adapters.console.render import render_error, render_reply
+from bot.api import PaperService
 from bot.commands import run_command
+from bot.delivery.scheduler import Scheduler
 from bot.errors import UserError
 from bot.models import Caller
-from bot.scheduler import Scheduler
-from bot.service import PaperService
 
 __all__ = ["answer", "ask_stdin", "run_console", "terminal_caller"]
 

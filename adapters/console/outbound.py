@@ -7,8 +7,8 @@ import sys
 from typing import TextIO
 
 from adapters.console.render import render_reply
+from bot.delivery.outbound import OutboundMessage, SendResult
 from bot.models import Subscription
-from bot.outbound import OutboundMessage, SendResult
 
 __all__ = ["ConsoleOutbound"]
 

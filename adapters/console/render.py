@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.formatting import truncate
 from bot.models import Card, Reply
+from bot.replies import truncate
 
 __all__ = ["Style", "render_error", "render_reply"]
 

@@ -16,12 +16,12 @@ from adapters.discord.commands import build_commands, caller_of, send_reply
 from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.render import NO_MENTIONS, card_embed
 from adapters.discord.views import PaperButton
+from bot.api import PaperService
 from bot.config import DiscordSettings
+from bot.delivery.outbound import Outbound
+from bot.delivery.scheduler import Scheduler
 from bot.errors import UserError
 from bot.models import Reply, Signal
-from bot.outbound import Outbound
-from bot.scheduler import Scheduler
-from bot.service import PaperService
 
 __all__ = ["PERMISSIONS", "SCOPES", "PaperBot", "invite_url", "run_discord", "use_api_url"]
 

@@ -14,13 +14,13 @@ import discord
 from discord import app_commands
 
 from adapters.discord.render import NO_MENTIONS, render_reply
+from bot.api import HELP, PaperService
 from bot.commands import run_command
 from bot.errors import UserError
 from bot.models import Caller, Destination, Reply
-from bot.query import parse_query
-from bot.search import run_search
-from bot.service import HELP, PaperService
-from bot.subscriptions import MAX_COUNT
+from bot.search.engine import run_search
+from bot.search.query import parse_query
+from bot.subscriptions.options import MAX_COUNT
 
 __all__ = ["CHANNEL_GROUP", "HELP_TEXT", "build_commands", "caller_of", "send_reply"]
 

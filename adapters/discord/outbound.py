@@ -10,8 +10,8 @@ import discord
 
 from adapters.discord.commands import CHANNEL_GROUP
 from adapters.discord.render import NO_MENTIONS, Message, escape, render_reply
+from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
 from bot.models import Destination, Subscription
-from bot.outbound import OutboundMessage, Outcome, SendResult
 
 __all__ = ["DiscordOutbound", "classify", "delivery_mark"]
 

@@ -8,8 +8,8 @@ from typing import Any
 import discord
 
 from adapters.discord.views import paper_view
-from bot.formatting import fit as fit_for
 from bot.models import Card, Reply
+from bot.replies import fit as fit_for
 
 __all__ = [
     "MAX_CONTENT",

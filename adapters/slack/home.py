@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.render import MAX_BUTTON, escape
+from bot.api import PaperService
 from bot.errors import UserError
-from bot.formatting import truncate
 from bot.models import Caller, Signal
-from bot.service import PaperService
-from bot.subscriptions import describe
+from bot.replies import truncate
+from bot.subscriptions.options import describe
 
 __all__ = ["home_view", "publish_home", "register_home"]
 

@@ -13,11 +13,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.home import register_home
 from adapters.slack.render import Message, abstract_section, render_reply, render_text
+from bot.api import PaperService
 from bot.commands import run_command, split_command
 from bot.errors import UserError
-from bot.formatting import card_for
 from bot.models import Caller, Reply
-from bot.service import PaperService
+from bot.replies import card_for
 
 __all__ = ["SORRY", "register"]
 

@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import escape, render_reply
+from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
 from bot.models import Destination, Subscription
-from bot.outbound import OutboundMessage, Outcome, SendResult
 
 __all__ = ["GONE_ERRORS", "ClientFor", "SlackOutbound", "classify"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.formatting import fit as fit_for
 from bot.models import Card, Reply
+from bot.replies import fit as fit_for
 
 __all__ = [
     "MAX_BLOCKS",

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.errors import ConfigError
-from bot.store.base import PaperStore, Store, TextQuery
+from bot.store.port import PaperStore, Store, TextQuery
 from bot.store.sqlite import SqliteStore
 
 __all__ = ["PaperStore", "SqliteStore", "Store", "TextQuery", "open_store"]

@@ -203,7 +203,7 @@ async def test_a_failed_write_leaves_nothing(
     store: PaperStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await store.upsert_papers([paper("2601.00001")], observed_at=T0)
-    import bot.store._papers as backend
+    import bot.store.sqlite._papers as backend
 
     # Make the second statement of the write fail, after the first has run.
     monkeypatch.setattr(backend, "_HISTORY_UPSERT", "INSERT INTO no_such_table VALUES (?, ?, ?)")

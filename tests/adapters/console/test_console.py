@@ -10,9 +10,9 @@ import re
 from adapters.console import render_reply, run_console
 from adapters.console.app import Ask
 from adapters.console.outbound import ConsoleOutbound
+from bot.api import PaperService
+from bot.delivery.scheduler import Scheduler
 from bot.models import Card, Reply
-from bot.scheduler import Scheduler
-from bot.service import PaperService
 from tests.fakes import FakeClock
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -22,7 +22,7 @@ with warnings.catch_warnings():
     import discord
 
 from adapters.discord.app import PaperBot
-from bot.service import PaperService
+from bot.api import PaperService
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.adapters.discord.fake_gateway import ADMIN_PERMS, FakeGateway
 

@@ -9,7 +9,9 @@ import warnings
 import pytest
 
 from adapters.discord.outbound import DiscordOutbound
-from bot.formatting import card_for
+from bot.api import PaperService
+from bot.delivery.outbound import OutboundMessage, Outcome
+from bot.delivery.scheduler import Scheduler
 from bot.models import (
     Caller,
     Delivery,
@@ -20,9 +22,7 @@ from bot.models import (
     Reply,
     Subscription,
 )
-from bot.outbound import OutboundMessage, Outcome
-from bot.scheduler import Scheduler
-from bot.service import PaperService
+from bot.replies import card_for
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.fakes import FakeClock
 

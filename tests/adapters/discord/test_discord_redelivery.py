@@ -10,10 +10,10 @@ import warnings
 import pytest
 
 from adapters.discord.outbound import DiscordOutbound, delivery_mark
-from bot.formatting import card_for
+from bot.api import PaperService
+from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
 from bot.models import DeliveryStatus, Destination, Reply, Subscription
-from bot.outbound import OutboundMessage, Outcome, SendResult
-from bot.service import PaperService
+from bot.replies import card_for
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.adapters.discord.test_discord_outbound import (
     ADMIN,

@@ -8,8 +8,8 @@ from adapters.discord.render import MAX_EMBED_CHARS, card_embed, render_reply
 from adapters.discord.views import PaperButton, custom_id
 from bot.config import load_discord
 from bot.errors import ConfigError
-from bot.formatting import card_for
 from bot.models import Paper, Reply
+from bot.replies import card_for
 from tests.adapters.discord.fake_discord import check_message
 
 HOSTILE = "@everyone <@123> __under__ ~~strike~~ " + "y" * 5000

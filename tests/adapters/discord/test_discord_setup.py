@@ -9,12 +9,12 @@ import logging
 
 import pytest
 
+from adapters.cli import main
 from adapters.discord.app import PaperBot, run_discord
-from bot.__main__ import main
+from bot.api import PaperService
 from bot.config import DiscordSettings
+from bot.delivery.scheduler import Scheduler
 from bot.models import Caller
-from bot.scheduler import Scheduler
-from bot.service import PaperService
 from tests.adapters.discord.conftest import Bot
 from tests.adapters.discord.fake_discord import BOT_ID, FakeDiscord
 from tests.adapters.discord.fake_gateway import GUILD, shard_of

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.service import PaperService
+from bot.api import PaperService
 from tests.adapters.slack.fake_web_api import FakeSlack
 from tests.adapters.slack.harness import Harness, harness_for
 

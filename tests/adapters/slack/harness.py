@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import httpx
 
 from adapters.slack.app import SlackBot, build_slack, serve_http
+from bot.api import PaperService
 from bot.config import SlackSettings
-from bot.service import PaperService
 from tests.adapters.slack.fake_web_api import CHANNEL, SECRET, TEAM, FakeSlack, sign
 
 __all__ = ["Harness", "harness_for", "settings_for"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.service import PaperService
+from bot.api import PaperService
 from tests.adapters.slack.fake_web_api import FakeSlack
 from tests.adapters.slack.harness import Harness, harness_for
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from bot.formatting import card_for
+from bot.delivery.outbound import OutboundMessage, Outcome
+from bot.delivery.scheduler import Scheduler
 from bot.models import Delivery, DeliveryStatus, Destination, Digest, Paper, Reply, Subscription
-from bot.outbound import OutboundMessage, Outcome
-from bot.scheduler import Scheduler
+from bot.replies import card_for
 from tests.adapters.slack.harness import Harness
 from tests.fakes import FakeClock
 

@@ -11,15 +11,15 @@ import httpx
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
+from adapters.cli import main
 from adapters.slack.app import SCOPES, build_slack, run_slack, serve_http, serve_socket
 from adapters.slack.installation_store import MemoryStateStore, PaperbotInstallationStore
-from bot.__main__ import main
+from bot.api import PaperService
 from bot.config import load_slack
+from bot.delivery.outbound import Outbound
+from bot.delivery.scheduler import Scheduler
 from bot.errors import ConfigError
 from bot.models import Destination, Subscription
-from bot.outbound import Outbound
-from bot.scheduler import Scheduler
-from bot.service import PaperService
 from bot.store import Store
 from tests.adapters.slack.fake_web_api import FakeSlack
 from tests.adapters.slack.harness import Harness, settings_for

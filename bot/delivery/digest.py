@@ -1,0 +1,247 @@
+"""Daily digests: what each subscription posts in a slot, built in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.models import Digest, DigestItem, Paper, Period, Reply, Signal, Source, Subscription
+from bot.ranking.personal import MAX_LIKED, Idf, PaperMatrix, Profile, make_idf
+from bot.ranking.topics import Topic, rank_topic
+from bot.ranking.window import Columns, Window
+from bot.replies import card_for, plain_text
+from bot.search.query import Query
+from bot.store.port import Store
+
+__all__ = ["DigestBuilder", "render_digest"]
+
+log = logging.getLogger(__name__)
+
+# The IDF of DM digests is computed again once the store holds this many times the
+# papers it was computed from.
+IDF_GROWTH = 1.05
+# How far back a digest looks for papers not yet sent to its destination.
+LOOKBACK_DAYS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A subscription whose slot has come."""
+
+    subscription: Subscription
+    slot: dt.datetime
+
+
+def _accepts(source: Source, paper: Paper) -> bool:
+    hf = paper.upvotes is not None
+    arxiv = "arxiv" in paper.source.split(",")
+    return {Source.HF: hf, Source.ARXIV: arxiv, Source.BOTH: hf or arxiv}[source]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """A DM subscriber's profile, and the signals it was built from."""
+
+    signals: dict[Signal, list[str]]
+    profile: Profile
+
+
+class DigestBuilder:
+    """Builds the digests of many subscriptions at once, sharing one window of papers.
+
+    A digest holds papers featured (Hugging Face) or listed (arXiv) in the few days up
+    to its slot that its destination has never been sent. When the newest papers in the
+    database are older than that (the upstream was down, or the offline snapshot), the
+    window ends on the newest day instead: what the database has is better than silence.
+
+    The builder keeps readers' profiles from one build to the next, and the IDF they
+    were weighed with until the store holds :data:`IDF_GROWTH` times the papers it was
+    computed from: a day's new papers move document frequencies by far less than that
+    (and a word newer than the IDF counts as rare, as it is). A reader's saved papers are
+    weighed again only when they save, like or dismiss something.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._idf: Idf | None = None
+        self._idf_papers = 0  # the papers the IDF was computed from
+        # Token -> column of every window and profile matrix until the vocabulary changes.
+        self._columns: Columns = {}
+        self._readers: dict[tuple[str, str], _Reader] = {}
+
+    async def build(self, due: Sequence[Due]) -> list[Digest]:
+        """One digest per entry of ``due``, in the same order."""
+        if not due:
+            return []
+        newest = await self.store.latest_day()
+        newest_upvoted = await self.store.latest_day(with_upvotes=True)
+        ends = {}
+        for d in due:
+            local = d.slot.astimezone(ZoneInfo(d.subscription.timezone)).date()
+            latest = newest_upvoted if d.subscription.source is Source.HF else newest
+            ends[d] = min(local, latest or local)
+        start = min(ends.values()) - dt.timedelta(days=LOOKBACK_DAYS)
+        papers = await self.store.papers_between(start, max(ends.values()))
+        sent = await self.store.delivered([p.id for p in papers])
+        dms = [d.subscription for d in due if d.subscription.is_dm]
+        # One IDF (and column space) for the whole build, even if papers arrive meanwhile.
+        idf = await self._idf_now() if dms else None
+        pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in dms))
+        signals = await self.store.readers_signals(pairs) if pairs else {}
+        stale = [
+            p for p in pairs if p not in self._readers or self._readers[p].signals != signals[p]
+        ]
+        wanted = [i for p in stale for ids in signals[p].values() for i in ids[:MAX_LIKED]]
+        known = await self.store.get_papers(wanted) if wanted else {}
+        # Ranking is CPU work: in a worker thread, the event loop (and the chat gateway
+        # sharing it) keeps answering meanwhile.
+        return await asyncio.to_thread(
+            self._rank_all, due, ends, papers, sent, idf, {p: signals[p] for p in stale}, known
+        )
+
+    def _rank_all(
+        self,
+        due: Sequence[Due],
+        ends: dict[Due, dt.date],
+        papers: list[Paper],
+        sent: dict[str, set[str]],
+        idf: Idf | None,
+        signals: dict[tuple[str, str], dict[Signal, list[str]]],
+        known: dict[str, Paper],
+    ) -> list[Digest]:
+        if idf is not None:
+            self._profiles(signals, known, idf)
+        window = Window(papers, columns=self._columns)
+        matrix: PaperMatrix | None = None
+        # Papers a source can post up to a day, and their matrix: once per (source, day).
+        eligible: dict[tuple[Source, dt.date], frozenset[str]] = {}
+        matrices: dict[tuple[Source, dt.date], PaperMatrix] = {}
+        queries: dict[tuple[object, ...], Query] = {}
+        picked: dict[str, set[str]] = {}
+        digests = []
+        for d in due:
+            sub, end = d.subscription, ends[d]
+            first = end - dt.timedelta(days=LOOKBACK_DAYS)
+            # Sent before, or picked by another subscription of the place in this build.
+            done = sent.get(sub.destination.key, set()) | picked.get(sub.destination.key, set())
+            key = (sub.source, end)
+            if key not in eligible:
+                eligible[key] = frozenset(
+                    p.id
+                    for p in window.papers.values()
+                    if p.day and first <= p.day <= end and _accepts(sub.source, p)
+                )
+            topic = (sub.topic, sub.categories, sub.min_upvotes, first, end)
+            query = queries.get(topic)
+            if query is None:
+                query = queries[topic] = _topic(sub).to_query(first, end)
+            if sub.is_dm:
+                if matrix is None:
+                    assert idf is not None  # set when there are DM subscriptions
+                    matrix = PaperMatrix(window, idf)
+                if key not in matrices:
+                    # A reader's candidates are what their source may post: their rows.
+                    matrices[key] = matrix.subset(eligible[key])
+                reader = self._readers[(sub.destination.platform, sub.destination.user)]
+                items = _personal(
+                    sub, query, window, matrices[key], eligible[key], done, reader.profile
+                )
+            else:
+                recs = rank_topic(
+                    window,
+                    query,
+                    end=end,
+                    period=Period.WEEK,
+                    limit=sub.count,
+                    among=eligible[key],
+                    exclude=done,
+                )
+                items = [DigestItem(r.paper.id, r.reason) for r in recs]
+            picked.setdefault(sub.destination.key, set()).update(i.paper_id for i in items)
+            digests.append(_digest(sub, end, items))
+        return digests
+
+    async def _idf_now(self) -> Idf:
+        total = await self.store.count_papers()
+        if self._idf is None or not self._idf_papers <= total <= self._idf_papers * IDF_GROWTH:
+            # Every weight may move: weigh the readers' papers again, in a new column
+            # space (which also keeps the space from growing for ever).
+            self._idf = make_idf(await self.store.vocabulary(), total)
+            self._idf_papers = total
+            self._columns = {}
+            self._readers = {}
+        return self._idf
+
+    def _profiles(
+        self,
+        signals: dict[tuple[str, str], dict[Signal, list[str]]],
+        known: dict[str, Paper],
+        idf: Idf,
+    ) -> None:
+        """(Re)build the profiles of the readers whose ``signals`` are given (those new
+        or changed since the last build) from their papers in ``known``."""
+        # Every paper of every profile to build, weighed at once.
+        weighed = PaperMatrix(Window(known.values(), columns=self._columns), idf, min_weight=0)
+        for pair, mine in signals.items():
+            liked_ids = mine[Signal.SAVE] + [
+                i for i in mine[Signal.LIKE] if i not in mine[Signal.SAVE]
+            ]
+            verb = {i: "saved" for i in mine[Signal.SAVE]}
+            liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
+            dismissed = [known[i] for i in mine[Signal.DISMISS] if i in known]
+            profile = Profile.build(liked, dismissed, idf, matrix=weighed)
+            self._readers[pair] = _Reader(mine, profile)
+
+
+def _personal(
+    sub: Subscription,
+    query: Query,
+    window: Window,
+    matrix: PaperMatrix,
+    eligible: frozenset[str],
+    done: set[str],
+    profile: Profile,
+) -> list[DigestItem]:
+    """A DM digest: the reader's profile, their topic and trending, over what their
+    source may post (the rows of ``matrix``) and they were not sent."""
+    among = ~matrix.mask(done | profile.seen)
+    topic = None
+    if query.terms or query.phrases or query.authors:
+        rows, relevance = window.select(query, among=eligible, exclude=done | profile.seen)
+        topic = matrix.from_window(rows, relevance)
+        if profile.is_empty:
+            # A new reader with a topic: only what matches it.
+            among = among & (topic > 0)
+    recs = matrix.rank(
+        profile, among=among, topic=topic, trend=matrix.trending(among), limit=sub.count
+    )
+    return [DigestItem(r.paper.id, r.reason) for r in recs]
+
+
+def _topic(sub: Subscription) -> Topic:
+    return Topic(sub.topic, categories=sub.categories, min_upvotes=sub.min_upvotes)
+
+
+def _digest(sub: Subscription, day: dt.date, items: list[DigestItem]) -> Digest:
+    about = f" on '{sub.topic}'" if sub.topic else ""
+    whose = "Your papers" if sub.is_dm else f"Papers{about}"
+    title = f"{whose} for {day:%A %d %B}"
+    note = ""
+    if not items:
+        note = f"No new papers{about} today." if not sub.is_dm else "Nothing new for you today."
+    return Digest(title=title, items=tuple(items), note=note)
+
+
+def render_digest(digest: Digest, papers: dict[str, Paper]) -> Reply:
+    """The reply to post for ``digest``; papers missing from the database are left out."""
+    if not digest.items:
+        return Reply(text=digest.note, title=digest.note)
+    cards = [
+        card_for(papers[i.paper_id], reason=i.reason) for i in digest.items if i.paper_id in papers
+    ]
+    text = plain_text(digest.title, cards)
+    return Reply(text=text, title=digest.title, cards=tuple(cards))

@@ -1,0 +1,342 @@
+"""The delivery loop: due slots -> digests -> intent -> send -> outcome, exactly once.
+
+Each tick:
+
+1. every active subscription whose latest slot has come and has no delivery record
+   gets one: a digest is built and its intent recorded (with its papers reserved for
+   the destination) before anything is sent; a slot missed by more than the grace
+   window is recorded as skipped and logged instead;
+2. every open delivery (pending, or a retry that is due) is sent. A pending delivery
+   this process did not create was interrupted by a crash: the port is asked whether
+   it went out before it is sent again, so a restart neither loses nor repeats it;
+3. outcomes: delivered -> sent; rate limited -> waited out (for the whole fan-out
+   when the limit is global, else for that destination only); destination gone ->
+   failed, the subscription paused and its owner told; transient -> retried with
+   backoff, at most ``max_attempts`` times.
+
+Time comes from an injected clock and sleep, so tests never wait for a schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+
+from bot.delivery.digest import DigestBuilder, Due, render_digest
+from bot.delivery.outbound import Outbound, OutboundMessage, Outcome, SendResult
+from bot.errors import SourceError
+from bot.models import DeliveryStatus, Subscription
+from bot.store.port import Store
+from bot.subscriptions.schedule import next_run, slots_between
+
+__all__ = ["Clock", "Scheduler", "Sleep", "TickReport"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+Sleep = Callable[[float], Awaitable[None]]
+Refresh = Callable[[], Awaitable[object]]
+
+LAST_FETCH = "last_fetch_at"
+# How long before a slot new papers are fetched.
+REFRESH_LEAD = dt.timedelta(minutes=10)
+# Waits longer than this are not held inside a tick: the delivery is retried later.
+_MAX_INLINE_WAIT = 60.0
+
+
+@dataclass
+class TickReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    recovered: int = 0  # interrupted sends found to have gone out already
+    rate_limited: int = 0
+    paused: list[int] = field(default_factory=list)
+
+
+class _Gate:
+    """Spacing for a rate-limited fan-out: after a platform-wide 429, sends are spaced
+    by the delay it asked for, so the rest of the fan-out runs at the allowed rate
+    instead of bursting into more 429s."""
+
+    def __init__(self, clock: Clock, sleep: Sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._next = dt.datetime.min.replace(tzinfo=dt.UTC)
+        self._spacing = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            delay = (self._next - self._clock()).total_seconds()
+            if delay > 0:
+                await self._sleep(delay)
+            self._next = self._clock() + dt.timedelta(seconds=self._spacing)
+
+    def limited(self, retry_after: float) -> None:
+        self._spacing = max(self._spacing, retry_after)
+        self._next = max(self._next, self._clock() + dt.timedelta(seconds=retry_after))
+
+
+async def _breathe(n: int, every: int = 100) -> None:
+    """Let the event loop run other tasks (a chat gateway's) every ``every`` items of a
+    long loop: 10,000 subscriptions take seconds to go through."""
+    if n and not n % every:
+        await asyncio.sleep(0)
+
+
+class Scheduler:
+    """Runs subscriptions' digests through an ``Outbound`` port."""
+
+    def __init__(
+        self,
+        store: Store,
+        port: Outbound,
+        *,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
+        grace: dt.timedelta = dt.timedelta(hours=6),
+        refresh: Refresh | None = None,
+        refresh_every: dt.timedelta = dt.timedelta(hours=1),
+        max_attempts: int = 5,
+        concurrency: int = 8,
+    ) -> None:
+        self.store = store
+        self.port = port
+        self.builder = DigestBuilder(store)
+        self._clock = clock
+        self._sleep = sleep
+        self.grace = grace
+        self._refresh = refresh
+        self._refresh_every = refresh_every
+        self.max_attempts = max_attempts
+        self._concurrency = concurrency
+        self._created: set[int] = set()  # deliveries this process recorded
+
+    async def tick(self) -> TickReport:
+        """One pass over due slots and open deliveries."""
+        report = TickReport()
+        now = self._clock()
+        due = await self._due(now, report)
+        if due or await self._slot_within(now, REFRESH_LEAD):
+            # Fetch ahead of a slot, so posting does not wait for the network.
+            await self._maybe_refresh(now)
+        if due:
+            digests = await self.builder.build(due)
+            for item, digest in zip(due, digests, strict=True):
+                sub = item.subscription
+                if not digest.items and not sub.post_empty:
+                    await self.store.record_skip(sub, item.slot, "nothing new", now=now)
+                    continue
+                delivery = await self.store.record_intent(sub, item.slot, digest, now=now)
+                if delivery is not None:
+                    self._created.add(delivery.id)
+        await self._send_open(now, report)
+        return report
+
+    async def _due(self, now: dt.datetime, report: TickReport) -> list[Due]:
+        due = []
+        last = await self.store.last_slots()
+        for n, sub in enumerate(await self.store.subscriptions(active=True)):
+            await _breathe(n)
+            since = max(last.get(sub.id, sub.created_at), sub.created_at)
+            slots = slots_between(since, now, sub.at, sub.timezone, sub.weekdays)
+            for slot in slots[:-1]:
+                await self._skip(sub, slot, now, report)
+            if not slots:
+                continue
+            latest = slots[-1]
+            if now - latest > self.grace:
+                await self._skip(sub, latest, now, report)
+            else:
+                due.append(Due(sub, latest))
+        return due
+
+    async def _skip(
+        self, sub: Subscription, slot: dt.datetime, now: dt.datetime, report: TickReport
+    ) -> None:
+        late = now - slot
+        if await self.store.record_skip(sub, slot, f"missed by {late}", now=now):
+            report.skipped += 1
+            log.warning(
+                "subscription %d: skipped the %s slot, missed by %s (grace %s)",
+                sub.id, slot.isoformat(), late, self.grace,
+            )  # fmt: skip
+
+    async def _slot_within(self, now: dt.datetime, ahead: dt.timedelta) -> bool:
+        for n, s in enumerate(await self.store.subscriptions(active=True)):
+            await _breathe(n)
+            if next_run(now, s.at, s.timezone, s.weekdays) - now <= ahead:
+                return True
+        return False
+
+    async def _maybe_refresh(self, now: dt.datetime) -> None:
+        if self._refresh is None:
+            return
+        last = await self.store.get_meta(LAST_FETCH)
+        if last and now - dt.datetime.fromisoformat(last) < self._refresh_every:
+            return
+        try:
+            await self._refresh()
+        except SourceError as exc:
+            log.warning("could not fetch new papers (%s); using what the database has", exc)
+            return
+        await self.store.set_meta(LAST_FETCH, now.isoformat())
+
+    async def _send_open(self, now: dt.datetime, report: TickReport) -> None:
+        open_ = await self.store.open_deliveries(due_by=now)
+        if not open_:
+            return
+        subs = {s.id: s for s in await self.store.subscriptions()}
+        ids = {i.paper_id for d in open_ for i in d.digest.items}
+        papers = await self.store.get_papers(list(ids))
+        queue: asyncio.Queue[OutboundMessage] = asyncio.Queue()
+        for n, d in enumerate(open_):
+            await _breathe(n)
+            sub = subs.get(d.subscription_id)
+            if sub is None:
+                continue
+            if d.status is DeliveryStatus.RETRY:
+                # It failed before, so it is not "maybe sent"; but from here a crash
+                # mid-send must leave it pending, to be checked on restart.
+                await self.store.mark_pending(d.id)
+                self._created.add(d.id)
+            queue.put_nowait(OutboundMessage(d, sub, render_digest(d.digest, papers)))
+        gate = _Gate(self._clock, self._sleep)
+        held: dict[str, dt.datetime] = {}  # destination -> not before (its own limit)
+
+        async def worker() -> None:
+            while not queue.empty():
+                message = queue.get_nowait()
+                wait = (held.get(message.delivery.destination, now) - self._clock()).total_seconds()
+                if wait > 0:
+                    await self._sleep(wait)
+                await gate.wait()
+                again = await self._deliver(message, report, gate, held)
+                if again:
+                    queue.put_nowait(message)
+
+        workers = min(self._concurrency, queue.qsize()) or 1
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def _deliver(
+        self,
+        message: OutboundMessage,
+        report: TickReport,
+        gate: _Gate,
+        held: dict[str, dt.datetime],
+    ) -> bool:
+        """Send one message and record the outcome; True to send it again in this tick."""
+        d = message.delivery
+        interrupted = d.status is DeliveryStatus.PENDING and d.id not in self._created
+        if interrupted and await self._already_sent(message):
+            await self.store.mark_sent(d.id, now=self._clock())
+            report.recovered += 1
+            return False
+        try:
+            result = await self.port.send(message)
+        except Exception as exc:  # a port must not raise; if it does, it may pass
+            log.exception("delivery %s: the port raised", d.key)
+            result = SendResult(Outcome.TRANSIENT, detail=f"{type(exc).__name__}: {exc}")
+        now = self._clock()
+        if result.outcome is Outcome.DELIVERED:
+            await self.store.mark_sent(d.id, now=now)
+            report.sent += 1
+            return False
+        if result.outcome is Outcome.RATE_LIMITED:
+            report.rate_limited += 1
+            delay = max(result.retry_after or 1.0, 0.0)
+            if delay <= _MAX_INLINE_WAIT:
+                if result.global_limit:
+                    gate.limited(delay)
+                else:
+                    held[d.destination] = now + dt.timedelta(seconds=delay)
+                # Mark it so a crash while waiting still counts it as interrupted.
+                self._created.add(d.id)
+                return True
+            await self.store.mark_retry(
+                d.id, at=now + dt.timedelta(seconds=delay), error="rate limited"
+            )
+            report.retried += 1
+            return False
+        if result.outcome is Outcome.GONE:
+            await self.store.mark_failed(d.id, error=result.detail or "destination gone")
+            await self._pause(message.subscription, result.detail, report)
+            report.failed += 1
+            return False
+        attempts = d.attempts + 1
+        if attempts >= self.max_attempts:
+            await self.store.mark_failed(d.id, error=result.detail or "failed")
+            log.error(
+                "delivery %s: giving up after %d attempts: %s", d.key, attempts, result.detail
+            )
+            report.failed += 1
+        else:
+            backoff = dt.timedelta(minutes=2 ** (attempts - 1))  # 1, 2, 4, 8 minutes
+            await self.store.mark_retry(d.id, at=now + backoff, error=result.detail or "failed")
+            log.info(
+                "delivery %s: attempt %d failed (%s); retry in %s",
+                d.key,
+                attempts,
+                result.detail,
+                backoff,
+            )
+            report.retried += 1
+        return False
+
+    async def _already_sent(self, message: OutboundMessage) -> bool:
+        try:
+            return await self.port.already_sent(message)
+        except Exception:
+            log.exception("delivery %s: could not ask whether it was sent", message.key)
+            return False
+
+    async def _pause(self, sub: Subscription, why: str, report: TickReport) -> None:
+        reason = why or "the destination is gone or the bot lost access"
+        current = await self.store.get_subscription(sub.id)
+        if current is None or not current.active:
+            return
+        await self.store.update_subscription(replace(current, active=False, paused_reason=reason))
+        report.paused.append(sub.id)
+        log.warning("subscription %d paused: %s", sub.id, reason)
+        text = (
+            f"Your paperbot subscription #{sub.id} was paused: {reason}. "
+            f"Fix access and resume it with /papers resume {sub.id}."
+        )
+        try:
+            await self.port.notify_owner(current, text)
+        except Exception:
+            log.exception("could not tell the owner of subscription %d", sub.id)
+
+    async def next_wakeup(self) -> dt.datetime:
+        """When the next slot or retry is due (at most a minute away, to notice changes)."""
+        now = self._clock()
+        soonest = now + dt.timedelta(minutes=1)
+        for sub in await self.store.subscriptions(active=True):
+            slot = next_run(now, sub.at, sub.timezone, sub.weekdays)
+            lead = slot - REFRESH_LEAD
+            soonest = min(soonest, lead if lead > now else slot)
+        for d in await self.store.open_deliveries(due_by=soonest):
+            soonest = min(soonest, d.next_attempt_at or now)
+        return soonest
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Tick until ``stop`` is set; errors in one tick are logged, never fatal."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self.tick()
+                wake = await self.next_wakeup()
+            except Exception:
+                log.exception("scheduler tick failed; trying again in a minute")
+                wake = self._clock() + dt.timedelta(minutes=1)
+            delay = max((wake - self._clock()).total_seconds(), 0.5)
+            sleeper = asyncio.ensure_future(self._sleep(delay))
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (sleeper, stopper):
+                task.cancel()

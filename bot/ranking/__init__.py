@@ -1,0 +1,1 @@
+"""Ranking: the one trending score, topic rankings over a window, personal recommendations."""

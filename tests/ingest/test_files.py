@@ -1,0 +1,195 @@
+"""Import and fetch: every format, bad records skipped, idempotent, whole files only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import lzma
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.errors import SourceUnavailable, StoreError
+from bot.ingest import fetch, import_paths, load_snapshot_if_empty, write_records
+from bot.models import Paper
+from bot.sources.arxiv import ArxivClient
+from bot.sources.hf import HFClient
+from bot.store import PaperStore, open_store
+from tests.conftest import DATA, NOW, refusing_database
+
+HF = DATA / "hf"
+LISTING = DATA / "arxiv" / "listing_sample_2026-06-08.jsonl"
+
+
+async def test_import_every_format_then_again_changes_nothing(store: PaperStore) -> None:
+    first = await import_paths(store, [HF, LISTING], now=NOW)
+    assert first.files == 7
+    assert first.counts.new > 20
+    assert first.counts.bad == 0, first.errors
+    second = await import_paths(store, [HF, LISTING], now=NOW)
+    assert second.counts.new == second.counts.updated == 0
+    assert second.counts.unchanged == first.counts.total
+    assert await store.count_papers() == first.counts.new
+
+
+async def test_upvotes_are_dated_by_the_day_recorded(store: PaperStore) -> None:
+    await import_paths(store, [HF / "daily_papers_2024-05-27.json"], now=NOW)
+    paper = await store.get_paper("2405.15738")
+    assert paper is not None and paper.upvotes == 32
+    day_end = dt.datetime(2024, 5, 27, 23, 59, tzinfo=dt.UTC)
+    assert await store.upvotes_before([paper.id], day_end) == {paper.id: 32}
+    assert await store.upvotes_before([paper.id], day_end - dt.timedelta(minutes=1)) == {}
+
+
+async def test_bad_records_are_reported_and_skipped(store: PaperStore, tmp_path: Path) -> None:
+    good = json.loads((HF / "daily_papers_2024-05-27.json").read_text())[:2]
+    mixed = tmp_path / "2024-05-27.json"
+    mixed.write_text(json.dumps([good[0], {"paper": {"id": "not an id"}}, 42, good[1]]))
+    lines = LISTING.read_text().splitlines()[:2]
+    jsonl = tmp_path / "listing.jsonl"
+    jsonl.write_text(lines[0] + "\n{broken json\n\n" + lines[1] + "\n")
+    (tmp_path / "garbage.json").write_text("{not json at all")
+    report = await import_paths(store, [tmp_path], now=NOW)
+    assert report.counts.new == 4
+    assert report.counts.bad == 4
+    assert len(report.errors) == 4
+    assert any("listing.jsonl:2" in e for e in report.errors)
+    assert any("garbage.json" in e and "not valid JSON" in e for e in report.errors)
+
+
+async def test_damaged_archive_and_missing_file_do_not_stop_the_rest(
+    store: PaperStore, tmp_path: Path
+) -> None:
+    broken = tmp_path / "cut.jsonl.xz"
+    broken.write_bytes(lzma.compress(LISTING.read_bytes())[:200])
+    report = await import_paths(
+        store, [broken, tmp_path / "missing.json", HF / "daily_papers_2026-03-03.json"], now=NOW
+    )
+    assert report.files == 3
+    assert report.counts.new == 5
+    assert any("cut.jsonl.xz" in e for e in report.errors)
+    assert any("missing.json" in e and "cannot read" in e for e in report.errors)
+    # The cut archive was not half-imported: none of its papers are there.
+    first_listed = json.loads(LISTING.read_text().splitlines()[0])["id"]
+    assert await store.get_paper(first_listed) is None
+
+
+async def test_export_then_import_round_trips(store: PaperStore, tmp_path: Path) -> None:
+    await import_paths(store, [HF, LISTING], now=NOW)
+    out = tmp_path / "export.jsonl.xz"
+    written = write_records(await store.all_papers(), out)
+
+    async with open_store("sqlite://") as fresh:
+        report = await import_paths(fresh, [out], now=NOW)
+        assert report.counts.new == written == await store.count_papers()
+        for original in await store.all_papers():
+            assert await fresh.get_paper(original.id) == original
+
+
+async def test_snapshot_fills_only_an_empty_database(store: PaperStore, tmp_path: Path) -> None:
+    await import_paths(store, [HF / "daily_papers_2024-05-27.json"], now=NOW)
+    assert await load_snapshot_if_empty(store, now=NOW) is None
+    assert await store.count_papers() == 5
+
+
+def serve(routes: dict[str, httpx.Response | Exception]) -> httpx.AsyncClient:
+    def handler(request: httpx.Request) -> httpx.Response:
+        key = f"{request.url.host}{request.url.path}"
+        answer = routes.get(f"{key}?{request.url.params.get('date', '')}", routes.get(key))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer or httpx.Response(404, json={"error": "not found"})
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+async def no_sleep(_: float) -> None:
+    return None
+
+
+async def test_fetch_saves_days_and_reports_a_failing_source(store: PaperStore) -> None:
+    day_file = json.loads((HF / "daily_papers_2026-03-03.json").read_text())
+    rss = (DATA / "arxiv" / "rss_cs.CL_2026-06-08_handmade.xml").read_bytes()
+    routes: dict[str, httpx.Response | Exception] = {
+        "hf.test/api/daily_papers?2026-03-03": httpx.Response(200, json=day_file),
+        "hf.test/api/daily_papers?2026-03-04": httpx.Response(200, json=[]),
+        "rss.test/rss/cs.CL": httpx.Response(200, content=rss),
+        "rss.test/rss/cs.LG": httpx.ConnectError("no route"),
+    }
+    async with serve(routes) as http:
+        hf = HFClient(http, "http://hf.test", sleep=no_sleep, retries=0)
+        arxiv = ArxivClient(http, "http://api.test", "http://rss.test", sleep=no_sleep, retries=0)
+        report = await fetch(
+            store,
+            days=[dt.date(2026, 3, 3), dt.date(2026, 3, 4)],
+            now=NOW,
+            hf=hf,
+            arxiv=arxiv,
+            categories=["cs.CL", "cs.LG"],
+        )
+    assert report.days == 3
+    assert len(report.failures) == 1 and "cs.LG" in report.failures[0]
+    assert report.counts.new >= 6
+    assert await store.get_paper(day_file[0]["paper"]["id"]) is not None
+
+
+async def test_fetch_with_no_network_raises_one_clear_error(store: PaperStore) -> None:
+    routes: dict[str, httpx.Response | Exception] = {
+        "hf.test/api/daily_papers": httpx.ConnectError("[Errno -3] Temporary failure"),
+    }
+    async with serve(routes) as http:
+        hf = HFClient(http, "http://hf.test", sleep=no_sleep, retries=1)
+        with pytest.raises(SourceUnavailable, match=r"cannot reach hf\.test"):
+            await fetch(store, days=[dt.date(2026, 3, 3)], now=NOW, hf=hf)
+    assert await store.count_papers() == 0
+
+
+async def test_a_date_range_in_a_file_name_is_not_the_papers_day(
+    store: PaperStore, tmp_path: Path
+) -> None:
+    ranged = tmp_path / "arxiv_listing_2026-06-08_2026-07-01.part01.jsonl"
+    ranged.write_text(LISTING.read_text().splitlines()[0] + "\n")
+    dated = tmp_path / "2026-06-09.jsonl"
+    dated.write_text(LISTING.read_text().splitlines()[1] + "\n")
+    await import_paths(store, [ranged, dated], now=NOW)
+    assert {p.day for p in await store.all_papers()} == {dt.date(2026, 6, 9), None}
+
+
+async def test_a_file_of_many_days_is_saved_whole_or_not_at_all(tmp_path: Path) -> None:
+
+    days = [dt.date(2026, 6, d) for d in (1, 2, 3)]
+    papers = [
+        Paper(id=f"2606.0000{k}", title=f"Paper {k}", day=day, upvotes=k, source="hf")
+        for k, day in enumerate(days, 1)
+    ]
+    export = tmp_path / "three-days.jsonl"
+    write_records(papers, export)
+    # The database refuses the last day's paper.
+    url = await refusing_database(tmp_path / "papers.sqlite3", "2606.00003")
+    async with open_store(url) as store:
+        with pytest.raises(StoreError, match="disk full"):
+            await import_paths(store, [export], now=NOW)
+        assert await store.count_papers() == 0  # not the first two days either
+        with sqlite3.connect(tmp_path / "papers.sqlite3") as db:
+            db.execute("DROP TRIGGER refuse")
+        report = await import_paths(store, [export], now=NOW)
+        assert report.counts.new == 3
+        # Each count is dated by its own day, as before.
+        end_of = {p.id: dt.datetime.combine(p.day, dt.time(23, 59), tzinfo=dt.UTC) for p in papers}
+        for p in papers:
+            assert await store.upvotes_before([p.id], end_of[p.id]) == {p.id: p.upvotes}
+
+
+async def test_when_a_run_of_files_cannot_be_written_the_files_before_the_bad_one_are_kept(
+    tmp_path: Path,
+) -> None:
+
+    for n in (1, 2, 3):
+        write_records([Paper(id=f"2606.0000{n}", title=f"Paper {n}")], tmp_path / f"{n}.jsonl")
+    url = await refusing_database(tmp_path / "papers.sqlite3", "2606.00002")
+    async with open_store(url) as store:
+        with pytest.raises(StoreError, match=r"2\.jsonl: .*disk full"):
+            await import_paths(store, [tmp_path], now=NOW)
+        assert [p.id for p in await store.all_papers()] == ["2606.00001"]
