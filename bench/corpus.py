@@ -15,8 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.snapshot import build_snapshot
 from bot.ingest.files import read_file
-from bot.ingest.records import SNAPSHOT, build_snapshot
+from bot.ingest.records import SNAPSHOT
 from bot.models import Paper
 from bot.store.sqlite import SqliteStore
 from bot.store.sqlite.migrations import MIGRATIONS
