@@ -1,4 +1,12 @@
-"""The facade every adapter calls: trending, search, paper, recommend and help."""
+"""The facade every adapter calls: the one door to the core, and what adapters may name.
+
+An adapter turns what a user did into an ``Invocation`` (``bot.commands``) and calls
+``PaperService.run`` with the caller and its front end's ``Syntax``; buttons go through
+``act``, autocomplete through ``complete``, a reader's own page through ``home``. It
+implements the outbound port (``bot.delivery.outbound``) for scheduled posts and gets
+its scheduler from the composition root (``adapters.cli``). Nothing else of the core is
+an adapter's business: an import contract in pyproject.toml keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -8,42 +16,45 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
+from bot.commands import (
+    NEEDS_CHAT,
+    TEXT,
+    Context,
+    Invocation,
+    Suggest,
+    Syntax,
+    bind,
+    help_text,
+    parse_text,
+)
+from bot.commands import invocation as named_invocation
+from bot.delivery.scheduler import Scheduler
 from bot.errors import InvalidInput, NotFound, SourceError, UserError
 from bot.ids import parse_arxiv_id
-from bot.models import Paper, Period, Recommendation, Reply
+from bot.models import ActionKind, Caller, Choice, Home, Paper, Period, Recommendation, Reply
 from bot.ranking.topics import Topic, recommend
 from bot.ranking.trending import trending, window
-from bot.replies import card_for, plain_text
+from bot.replies import card_for, cards_reply
 from bot.search.engine import run_search
 from bot.search.query import parse_query
-from bot.store.port import Store
+from bot.store.port import InstallationStore, Store
 from bot.subscriptions.desk import SubscriptionDesk
+from bot.subscriptions.options import zone_names
 from bot.text import STOPWORDS
 
-__all__ = ["HELP", "PaperLookup", "PaperService", "parse_period", "utcnow"]
+__all__ = [
+    "InstallationStore",
+    "PaperLookup",
+    "PaperService",
+    "Scheduler",
+    "parse_period",
+    "utcnow",
+]
 
 log = logging.getLogger(__name__)
 
-HELP = """\
-/papers trending [day|week|month] [topic]   the most upvoted papers (default: week)
-/papers trending here                       what people here saved or liked this week
-/papers search QUERY                        find a paper by title, author, id or topic
-/papers paper ID                            one paper by arXiv id or URL
-/papers subscribe [topic] [options]         daily posts to this channel
-/papers subscriptions                       this channel's subscriptions and your digest
-/papers edit|pause|resume|unsubscribe N     change subscription #N
-/papers digest [on|off|pause|resume] [topic] [options]   your own DM digest
-/papers save|like|dismiss ID                teach your digest; /papers saved lists them
-/papers help                                this help
-
-Search takes typos and half-remembered titles, plus:
-  "exact phrase"   -word   author:hinton   cat:cs.CL   since:2025-06   until:2025
-  min-upvotes:10   page:2   or an arXiv / Hugging Face paper URL
-
-Subscription options (all optional):
-  at 08:30 Europe/Berlin   tz UTC   on mon-fri|weekends|daily|mon,wed,fri
-  count 5 (1-25)   min-upvotes 10   source hf|arxiv|both   cat cs.CL,cs.LG   quiet
-  e.g. /papers subscribe diffusion at 08:30 Europe/Berlin on mon-fri count 5"""
+# Suggestions offered at once (Discord shows at most 25).
+MAX_SUGGESTIONS = 25
 
 
 def utcnow() -> dt.datetime:
@@ -80,11 +91,63 @@ class PaperService:
         clock: Callable[[], dt.datetime] = utcnow,
         page_size: int = 5,
     ) -> None:
-        self.store = store
+        self._store = store
         self._lookup = lookup
         self._clock = clock
         self.page_size = page_size
-        self.desk = SubscriptionDesk(store, clock=clock)
+        self._context = Context(self, SubscriptionDesk(store, clock=clock))
+
+    # -- the door ----------------------------------------------------------------------
+
+    async def run(
+        self, invocation: Invocation, caller: Caller | None, syntax: Syntax = TEXT
+    ) -> Reply:
+        """Run one command; raises ``UserError`` for anything the user got wrong.
+
+        Commands about subscriptions and signals need a ``caller`` (who and where)."""
+        if invocation.command.needs_caller and caller is None:
+            raise InvalidInput(NEEDS_CHAT)
+        call = bind(invocation, caller, syntax)
+        return await invocation.command.handler(self._context, call)
+
+    async def run_text(
+        self, text: str, caller: Caller | None = None, syntax: Syntax = TEXT
+    ) -> Reply:
+        """``run`` of a command as typed: ``/papers search diffusion``."""
+        return await self.run(parse_text(text, syntax), caller, syntax)
+
+    async def act(
+        self, action: ActionKind, paper_id: str, caller: Caller, syntax: Syntax = TEXT
+    ) -> Reply:
+        """A button under a paper: its abstract, or the command of the same name."""
+        if action is ActionKind.ABSTRACT:
+            return await self.paper(paper_id)
+        if action.is_link:
+            raise InvalidInput(f"The {action.label} button is a link; it needs no answer.")
+        return await self.run(named_invocation(action.value, {"paper": paper_id}), caller, syntax)
+
+    async def complete(self, suggest: Suggest, current: str, caller: Caller) -> list[Choice]:
+        """What to offer while an argument is being typed."""
+        needle = current.strip()
+        if suggest is Suggest.PAPERS:
+            if len(needle) < 2:
+                return []
+            hits = await run_search(self._store, parse_query(needle), limit=MAX_SUGGESTIONS)
+            return [Choice(h.paper.title or h.paper.id, h.paper.id) for h in hits]
+        if suggest is Suggest.TIMEZONES:
+            names = [n for n in zone_names() if needle.lower() in n.lower()]
+            return [Choice(n, n) for n in names[:MAX_SUGGESTIONS]]
+        subs = await self._store.subscriptions(destination=caller.place) if caller.channel else []
+        choices = [
+            Choice(f"#{s.id} {s.topic or 'trending'} at {s.at:%H:%M}", str(s.id)) for s in subs
+        ]
+        return [c for c in choices if needle in c.name][:MAX_SUGGESTIONS]
+
+    async def home(self, caller: Caller) -> Home:
+        """The caller's own page: their DM digest and the papers they kept."""
+        return await self._context.desk.home(caller)
+
+    # -- the answers the command table's handlers give ------------------------------------
 
     async def anchor(self, period: Period, *, upvoted: bool = True) -> tuple[dt.date, list[str]]:
         """The last day of the window to show, and a note when the data ends before today.
@@ -93,9 +156,9 @@ class PaperService:
         arXiv listings of a day Hugging Face has not covered yet would leave it empty.
         """
         today = self._clock().date()
-        latest = await self.store.latest_day(with_upvotes=upvoted)
+        latest = await self._store.latest_day(with_upvotes=upvoted)
         if latest is None and upvoted:
-            latest = await self.store.latest_day()
+            latest = await self._store.latest_day()
         if latest is None:
             raise UserError(
                 "No papers yet. Run `paperbot fetch` (or `paperbot import PATH`) first."
@@ -118,47 +181,44 @@ class PaperService:
         if notes:
             label = f"the {period.value} to {end:%Y-%m-%d}"
         if topic.strip():
-            recs = await recommend(self.store, Topic(topic), start=start, end=end, limit=limit)
+            recs = await recommend(self._store, Topic(topic), start=start, end=end, limit=limit)
             title = f"Trending {label} on '{topic.strip()}'"
             picks = [(r.paper, r.reason) for r in recs]
         else:
-            papers = await self.store.papers_between(start, end)
+            papers = await self._store.papers_between(start, end)
             opened = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
-            before = await self.store.upvotes_before([p.id for p in papers], opened)
+            before = await self._store.upvotes_before([p.id for p in papers], opened)
             ranked = trending(papers, before, end=end, period=period)[:limit]
             title = f"Trending {label}"
             picks = [(p, f"trending: {p.upvotes} upvotes") for p, _ in ranked]
         if not picks:
             about = f" on '{topic.strip()}'" if topic.strip() else ""
-            return self._reply(f"No trending papers{about} for {label}.", [], notes=notes)
+            return cards_reply(f"No trending papers{about} for {label}.", [], notes=notes)
         cards = [card_for(p, reason=reason) for p, reason in picks]
-        return self._reply(title, cards, notes=notes)
+        return cards_reply(title, cards, notes=notes)
 
-    async def search(self, text: str, *, page: int | None = None) -> Reply:
+    async def search(self, text: str, *, page: int | None = None, syntax: Syntax = TEXT) -> Reply:
         query = parse_query(text)
         if query.is_empty:
-            raise InvalidInput(
-                "Type something to search for, e.g. `/papers search diffusion transformers`."
-            )
+            example = syntax.example("search", "diffusion transformers")
+            raise InvalidInput(f"Type something to search for, e.g. `{example}`.")
         if query.arxiv_id:
             return await self.paper(str(query.arxiv_id))
         page = page or query.page
         # One more than this page needs tells whether there is a next page.
-        hits = await run_search(self.store, query, limit=page * self.page_size + 1)
+        hits = await run_search(self._store, query, limit=page * self.page_size + 1)
         shown = hits[(page - 1) * self.page_size : page * self.page_size]
         if not shown:
             where = "" if page == 1 else f" on page {page}"
-            return self._reply(f"No papers found for '{_quote(query.text or text)}'{where}.", [])
+            return cards_reply(f"No papers found for '{_quote(query.text or text)}'{where}.", [])
         more = len(hits) > page * self.page_size
         base = _PAGE.sub("", text).strip()
-        footer = f"Page {page}" + (
-            f". More: /papers search {_quote(base, 60)} page:{page + 1}" if more else ""
-        )
+        following = syntax.example("search", f"{_quote(base, 60)} page:{page + 1}")
+        footer = f"Page {page}" + (f". More: {following}" if more else "")
         cards = [card_for(h.paper, reason=_matched(h.matched)) for h in shown]
         title = f"Results for '{_quote(query.text or text)}'"
-        return self._reply(
-            title, cards, footer=footer, start=(page - 1) * self.page_size + 1, page=page
-        )
+        first = (page - 1) * self.page_size + 1
+        return cards_reply(title, cards, footer=footer, start=first, page=page)
 
     async def paper(self, ref: str) -> Reply:
         arxiv_id = parse_arxiv_id(ref)
@@ -166,7 +226,7 @@ class PaperService:
             raise InvalidInput(
                 f"'{_quote(ref, 40)}' is not an arXiv id or paper link (e.g. 2510.06131)."
             )
-        paper = await self.store.get_paper(arxiv_id.id)
+        paper = await self._store.get_paper(arxiv_id.id)
         if paper is None and self._lookup is not None:
             try:
                 paper = await self._lookup(arxiv_id.id)
@@ -177,40 +237,20 @@ class PaperService:
                     "reached right now."
                 ) from None
             if paper is not None:
-                await self.store.upsert_papers([paper], observed_at=self._clock())
+                await self._store.upsert_papers([paper], observed_at=self._clock())
         if paper is None:
             raise NotFound(f"No paper {arxiv_id.id} found.")
-        return self._reply("", [card_for(paper)])
+        return cards_reply("", [card_for(paper)])
 
     async def recommend(
         self, topic: Topic, *, period: Period | str = Period.WEEK, limit: int = 5
     ) -> list[Recommendation]:
         end, _ = await self.anchor(parse_period(period))
         start, _ = window(end, parse_period(period))
-        return await recommend(self.store, topic, start=start, end=end, limit=limit)
+        return await recommend(self._store, topic, start=start, end=end, limit=limit)
 
-    def help(self) -> Reply:
-        return Reply(text=HELP, title="paperbot commands")
-
-    def _reply(
-        self,
-        title: str,
-        cards: list,
-        *,
-        notes: list[str] | tuple[str, ...] = (),
-        footer: str = "",
-        start: int = 1,
-        page: int = 1,
-    ) -> Reply:
-        text = plain_text(title, cards, notes=notes, footer=footer, start=start)
-        return Reply(
-            text=text,
-            title=title,
-            cards=tuple(cards),
-            notes=tuple(notes),
-            footer=footer,
-            meta={"page": str(page), "first": str(start)},
-        )
+    def help(self, syntax: Syntax = TEXT) -> Reply:
+        return Reply(text=help_text(syntax), title="paperbot commands")
 
 
 _PAGE = re.compile(r"\bpage:\S*", re.IGNORECASE)

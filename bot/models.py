@@ -7,14 +7,19 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 
 __all__ = [
+    "Action",
+    "ActionKind",
     "Caller",
     "Card",
+    "Choice",
     "Delivery",
     "DeliveryStatus",
     "Destination",
     "Digest",
     "DigestItem",
+    "Home",
     "Link",
+    "LinkKind",
     "Paper",
     "Period",
     "Recommendation",
@@ -140,10 +145,57 @@ class Recommendation:
     reason: str
 
 
+class LinkKind(StrEnum):
+    """What a card's link points at; adapters find a link by its kind, never its label."""
+
+    ARXIV = "arxiv"
+    PDF = "pdf"
+    HUGGING_FACE = "hf"
+    CODE = "code"
+    PROJECT = "project"
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
+    kind: LinkKind
     label: str
     url: str
+
+
+class ActionKind(StrEnum):
+    """What a button under a paper does; every front end shows the same ones."""
+
+    ABSTRACT = "abstract"  # show the whole abstract, to whoever asked
+    SAVE = "save"
+    LIKE = "like"
+    DISMISS = "dismiss"
+    PDF = "pdf"  # a link, opened by the platform
+
+    @property
+    def label(self) -> str:
+        return _ACTION_LABELS[self]
+
+    @property
+    def is_link(self) -> bool:
+        return self is ActionKind.PDF
+
+
+_ACTION_LABELS = {
+    ActionKind.ABSTRACT: "Abstract",
+    ActionKind.SAVE: "Save",
+    ActionKind.LIKE: "Like",
+    ActionKind.DISMISS: "Not interested",
+    ActionKind.PDF: "PDF",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button under one paper: its kind, the paper, and for a link its address."""
+
+    kind: ActionKind
+    paper_id: str
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +217,22 @@ class Card:
     reason: str = ""
     links: tuple[Link, ...] = ()
     thumbnail: str | None = None
+    actions: tuple[Action, ...] = ()
+
+    @property
+    def meta(self) -> tuple[str, ...]:
+        """The line under the title, in parts: authors, date, upvotes, categories."""
+        parts = [self.authors]
+        if self.date:
+            parts.append(self.date)
+        if self.upvotes is not None:
+            parts.append(f"▲ {self.upvotes}")
+        if self.categories:
+            parts.append(", ".join(self.categories[:3]))
+        return tuple(p for p in parts if p)
+
+    def link(self, kind: LinkKind) -> Link | None:
+        return next((link for link in self.links if link.kind is kind), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,3 +382,24 @@ class Caller:
     @property
     def inbox(self) -> Destination:
         return Destination(self.platform, self.workspace, "", self.user)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One autocomplete suggestion: what the user sees and the value it stands for."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """A reader's own page (Slack's App Home): their DM digest and what they kept."""
+
+    digest: str  # the digest described in one line, "" when they have none
+    active: bool  # whether that digest is running (False when there is none)
+    saved: tuple[Card, ...] = ()
+
+    @property
+    def has_digest(self) -> bool:
+        return bool(self.digest)

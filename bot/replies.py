@@ -1,21 +1,25 @@
-"""Turn papers into platform-neutral cards and plain text (no markup, no I/O)."""
+"""Turn papers into platform-neutral cards and replies with plain text (no markup, no I/O)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
 
-from bot.models import Card, Link, Paper
+from bot.models import Action, ActionKind, Card, Link, LinkKind, Paper, Reply
 
 __all__ = [
     "card_for",
+    "cards_reply",
     "first_sentences",
     "fit",
     "plain_text",
     "shorten_authors",
+    "text_reply",
     "truncate",
 ]
 
+# The buttons every card carries, in this order, before its PDF link.
+_BUTTONS = (ActionKind.ABSTRACT, ActionKind.SAVE, ActionKind.LIKE, ActionKind.DISMISS)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 
 
@@ -69,13 +73,15 @@ def first_sentences(text: str, *, limit: int = 300) -> str:
 def card_for(paper: Paper, *, reason: str = "") -> Card:
     """The card every adapter shows for ``paper``."""
     summary = paper.ai_summary or first_sentences(paper.abstract)
-    links = [Link("arXiv", paper.abs_url), Link("PDF", paper.pdf_url)]
+    links = [Link(LinkKind.ARXIV, "arXiv", paper.abs_url), Link(LinkKind.PDF, "PDF", paper.pdf_url)]
     if paper.upvotes is not None or "hf" in paper.source.split(","):
-        links.append(Link("Hugging Face", paper.hf_url))
+        links.append(Link(LinkKind.HUGGING_FACE, "Hugging Face", paper.hf_url))
     if paper.github_repo:
-        links.append(Link("Code", paper.github_repo))
+        links.append(Link(LinkKind.CODE, "Code", paper.github_repo))
     if paper.project_page and paper.project_page != paper.abs_url:
-        links.append(Link("Project", paper.project_page))
+        links.append(Link(LinkKind.PROJECT, "Project", paper.project_page))
+    actions = [Action(kind, paper.id) for kind in _BUTTONS]
+    actions.append(Action(ActionKind.PDF, paper.id, paper.pdf_url))
     date = paper.day or (paper.published_at.date() if paper.published_at else None)
     return Card(
         paper_id=paper.id,
@@ -90,6 +96,7 @@ def card_for(paper: Paper, *, reason: str = "") -> Card:
         reason=reason,
         links=tuple(links),
         thumbnail=paper.thumbnail,
+        actions=tuple(actions),
     )
 
 
@@ -105,16 +112,9 @@ def plain_text(
     lines = [title] if title else []
     lines += [f"({note})" for note in notes]
     for n, card in enumerate(cards, start):
-        meta = [card.authors]
-        if card.date:
-            meta.append(card.date)
-        if card.upvotes is not None:
-            meta.append(f"▲ {card.upvotes}")
-        if card.categories:
-            meta.append(", ".join(card.categories[:3]))
         lines.append("")
         lines.append(f"{n}. {card.title}")
-        lines.append(f"   {' · '.join(meta)}")
+        lines.append(f"   {' · '.join(card.meta)}")
         if card.summary:
             lines.append(f"   {card.summary}")
         if card.reason:
@@ -123,3 +123,28 @@ def plain_text(
     if footer:
         lines += ["", footer]
     return "\n".join(lines)
+
+
+def cards_reply(
+    title: str,
+    cards: Sequence[Card],
+    *,
+    notes: Sequence[str] = (),
+    footer: str = "",
+    start: int = 1,
+    page: int = 1,
+) -> Reply:
+    """A reply listing ``cards`` (numbered from ``start``) with its plain-text fallback."""
+    return Reply(
+        text=plain_text(title, cards, notes=notes, footer=footer, start=start),
+        title=title,
+        cards=tuple(cards),
+        notes=tuple(notes),
+        footer=footer,
+        meta={"page": str(page), "first": str(start)},
+    )
+
+
+def text_reply(text: str) -> Reply:
+    """A reply of text alone, titled by its first line."""
+    return Reply(text=text, title=text.split("\n", 1)[0])

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.commands import TEXT, Syntax
 from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
 from bot.models import Subscription
 
@@ -48,6 +49,7 @@ class FakeOutbound:
     notified: list[tuple[int, str]] = field(default_factory=list)
     clock: FakeClock | None = None
     times: list[dt.datetime] = field(default_factory=list)
+    syntax: Syntax = TEXT
 
     async def send(self, message: OutboundMessage) -> SendResult:
         self.attempts[message.key] += 1

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from bot.api import PaperService
-from bot.commands import run_command, split_command
 from bot.errors import InvalidInput, NotFound, SourceUnavailable, UserError
 from bot.models import Paper, Period
 from bot.ranking.topics import Topic
@@ -118,23 +117,16 @@ async def test_cards_carry_everything_an_adapter_shows(service: PaperService) ->
     assert "Project" in {link.label for link in card.links}
 
 
-def test_split_command() -> None:
-    assert split_command("/papers search diffusion models") == ("search", "diffusion models")
-    assert split_command("trending week") == ("trending", "week")
-    assert split_command("/papers") == ("help", "")
-    assert split_command("") == ("help", "")
-
-
 async def test_commands_route_and_reject(service: PaperService) -> None:
-    assert "trending" in (await run_command(service, "/papers help")).text
-    week = await run_command(service, "/papers trending week")
+    assert "trending" in (await service.run_text("/papers help")).text
+    week = await service.run_text("/papers trending week")
     assert week.title.startswith("Trending")
-    topic = await run_command(service, "/papers trending llm agents")
+    topic = await service.run_text("/papers trending llm agents")
     assert "llm agents" in topic.title
-    assert (await run_command(service, "/papers paper 2405.15738")).cards
+    assert (await service.run_text("/papers paper 2405.15738")).cards
     with pytest.raises(InvalidInput, match="Unknown command"):
-        await run_command(service, "/papers frobnicate")
+        await service.run_text("/papers frobnicate")
     with pytest.raises(InvalidInput, match="Which paper"):
-        await run_command(service, "/papers paper")
+        await service.run_text("/papers paper")
     with pytest.raises(InvalidInput, match="Type something"):
-        await run_command(service, "/papers search   ")
+        await service.run_text("/papers search   ")

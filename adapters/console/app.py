@@ -13,9 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from adapters.console.render import render_error, render_reply
-from bot.api import PaperService
-from bot.commands import run_command
-from bot.delivery.scheduler import Scheduler
+from bot.api import PaperService, Scheduler
 from bot.errors import UserError
 from bot.models import Caller
 
@@ -69,7 +67,7 @@ async def answer(
 ) -> str:
     """The terminal text answering one command; a user error becomes its message."""
     try:
-        reply = await run_command(service, line, caller or terminal_caller())
+        reply = await service.run_text(line, caller or terminal_caller())
     except UserError as exc:
         return render_error(str(exc), colour=colour)
     except Exception:

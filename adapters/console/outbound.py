@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from adapters.console.render import render_reply
+from bot.commands import TEXT, Syntax
 from bot.delivery.outbound import OutboundMessage, SendResult
 from bot.models import Subscription
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 class ConsoleOutbound:
     """Prints each digest with the subscription it came from; a terminal never refuses."""
+
+    syntax: Syntax = TEXT
 
     def __init__(self, out: TextIO | None = None, *, colour: bool = False, width: int = 88) -> None:
         self._out = out or sys.stdout

@@ -47,16 +47,9 @@ def render_card(card: Card, n: int, style: Style, width: int) -> list[str]:
         _safe(card.title), width=width, initial_indent=f"{n}. ", subsequent_indent=indent
     )
     lines = [style.bold(line) for line in head]
-    meta = [_safe(card.authors)]
     votes = f"▲ {card.upvotes}" if card.upvotes is not None else ""
-    if card.date:
-        meta.append(card.date)
-    if votes:
-        meta.append(votes)
-    if card.categories:
-        meta.append(", ".join(card.categories[:3]))
     # Wrap plain text first: escape codes would count towards the width.
-    for line in wrap.wrap(" · ".join(meta)):
+    for line in wrap.wrap(_safe(" · ".join(card.meta))):
         lines.append(line.replace(votes, style.accent(votes)) if votes else line)
     if card.summary:
         lines += wrap.wrap(_safe(truncate(card.summary, 400)))

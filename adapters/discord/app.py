@@ -15,13 +15,13 @@ from discord import app_commands
 from adapters.discord.commands import build_commands, caller_of, send_reply
 from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.render import NO_MENTIONS, card_embed
+from adapters.discord.syntax import DISCORD
 from adapters.discord.views import PaperButton
-from bot.api import PaperService
+from bot.api import PaperService, Scheduler
 from bot.config import DiscordSettings
 from bot.delivery.outbound import Outbound
-from bot.delivery.scheduler import Scheduler
 from bot.errors import UserError
-from bot.models import Reply, Signal
+from bot.models import ActionKind, Reply
 
 __all__ = ["PERMISSIONS", "SCOPES", "PaperBot", "invite_url", "run_discord", "use_api_url"]
 
@@ -37,7 +37,6 @@ PERMISSIONS = discord.Permissions(
     send_messages_in_threads=True,
     read_message_history=True,
 )
-_SIGNALS = {"save": Signal.SAVE, "like": Signal.LIKE, "dismiss": Signal.DISMISS}
 
 
 def invite_url(application_id: int) -> str:
@@ -95,25 +94,20 @@ class PaperBot(discord.AutoShardedClient):
         await super().close()
 
     async def on_paper_button(
-        self, interaction: discord.Interaction[Any], action: str, paper_id: str
+        self, interaction: discord.Interaction[Any], action: ActionKind, paper_id: str
     ) -> None:
         """A click on a paper's button; answers only the clicker."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            if action == "abstract":
-                reply = await self.service.paper(paper_id)
-                if not reply.cards:
-                    raise UserError(reply.text)
-                embed = card_embed(reply.cards[0], expanded=True)
-                await interaction.followup.send(
-                    embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
-                )
-                return
-            reply = await self.service.desk.signal(
-                caller_of(interaction), paper_id, _SIGNALS[action]
-            )
+            reply = await self.service.act(action, paper_id, caller_of(interaction), DISCORD)
         except UserError as exc:
             reply = Reply(text=str(exc))
+        if action is ActionKind.ABSTRACT and reply.cards:
+            embed = card_embed(reply.cards[0], expanded=True)
+            await interaction.followup.send(
+                embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
         await send_reply(interaction, reply, ephemeral=True)
 
     async def _on_tree_error(

@@ -8,9 +8,9 @@ import logging
 
 import discord
 
-from adapters.discord.commands import CHANNEL_GROUP
 from adapters.discord.render import NO_MENTIONS, Message, escape, render_reply
-from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
+from adapters.discord.syntax import DISCORD
+from bot.delivery.outbound import OutboundMessage, Outcome, PartLedger, SendResult
 from bot.models import Destination, Subscription
 
 __all__ = ["DiscordOutbound", "classify", "delivery_mark"]
@@ -64,11 +64,11 @@ class DiscordOutbound:
     is gone (404) the answer is False, and ``send`` then reports what Discord says.
     """
 
+    syntax = DISCORD
+
     def __init__(self, client: discord.Client) -> None:
         self._client = client
-        # delivery key -> marks of the messages known to be posted (by an interrupted
-        # send, or found in history): the next send of that delivery skips them.
-        self._posted: dict[str, set[str]] = {}
+        self._ledger = PartLedger()
 
     async def _target(self, where: Destination) -> discord.abc.Messageable:
         if where.channel:
@@ -89,14 +89,14 @@ class DiscordOutbound:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         where = message.subscription.destination
-        posted = self._posted.setdefault(message.key, set())
         try:
             target = await self._target(where)
-            for n, (mark, part) in enumerate(self._parts(message)):
-                if mark in posted:
-                    continue
+
+            async def post(n: int, part: Message) -> None:
                 await target.send(nonce=_nonce(message.key, n), **part.kwargs())
-                posted.add(mark)
+
+            parts = [part for _, part in self._parts(message)]
+            await self._ledger.post(message.key, parts, post)
         except discord.HTTPException as exc:
             result = classify(exc)
             log.warning("delivery %s to %s: %s", message.key, where.key, result.detail)
@@ -105,45 +105,29 @@ class DiscordOutbound:
             result = SendResult(Outcome.TRANSIENT, detail=type(exc).__name__)
         else:
             result = SendResult.delivered()
-        if result.outcome is not Outcome.TRANSIENT:
-            del self._posted[message.key]
-        return result
+        return self._ledger.settle(message.key, result)
 
     async def already_sent(self, message: OutboundMessage) -> bool:
-        wanted = {mark for mark, _ in self._parts(message)}
+        wanted = {mark: n for n, (mark, _) in enumerate(self._parts(message))}
         me = self._client.user
         if me is None:  # not logged in: nothing to compare authors with
             return False
-        found: set[str] = set()
+        found: set[int] = set()
         since = message.delivery.slot - _CLOCK_SLACK
         try:
             target = await self._target(message.subscription.destination)
             async for posted in target.history(limit=HISTORY_SCAN, after=since):
                 mark = posted.content.rpartition("\n")[2]
                 if posted.author.id == me.id and mark in wanted:
-                    found.add(mark)
-                    if found == wanted:
+                    found.add(wanted[mark])
+                    if len(found) == len(wanted):
                         break
         except discord.HTTPException as exc:
             log.warning("delivery %s: cannot read history: %s", message.key, classify(exc).detail)
             return False
-        if found == wanted:
-            return True
-        if found:
-            log.warning(
-                "delivery %s: %d of %d messages found", message.key, len(found), len(wanted)
-            )
-            self._posted[message.key] = found
-        return False
+        return self._ledger.found(message.key, found, len(wanted))
 
     async def notify_owner(self, subscription: Subscription, text: str) -> None:
-        # The core names the terminal's command; on Discord it is another one.
-        resume = (
-            "/papers digest resume"
-            if subscription.is_dm
-            else f"/{CHANNEL_GROUP} resume {subscription.id}"
-        )
-        text = text.replace(f"/papers resume {subscription.id}", resume)
         try:
             dm = await self._client.create_dm(discord.Object(int(subscription.owner)))
             await dm.send(content=escape(text)[:2000], allowed_mentions=NO_MENTIONS)

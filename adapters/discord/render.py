@@ -70,12 +70,7 @@ class Message:
 
 def card_embed(card: Card, *, expanded: bool = False) -> discord.Embed:
     """One paper: linked title, authors, date, upvotes, categories, abstract, reason."""
-    meta = [card.authors, card.date]
-    if card.upvotes is not None:
-        meta.append(f"▲ {card.upvotes}")
-    if card.categories:
-        meta.append(", ".join(card.categories[:3]))
-    line = fit(" · ".join(m for m in meta if m), 400)
+    line = fit(" · ".join(card.meta), 400)
     body = card.abstract if expanded else (card.summary or card.abstract)
     # Folded: a short abstract, so ten cards stay under 6,000 characters together.
     body = fit(body, 3000 if expanded else 300)
@@ -128,7 +123,7 @@ def render_reply(reply: Reply, *, buttons: bool = True, reserve: int = 0) -> lis
         return _text_messages(reply.text, limit)
     messages: list[Message] = []
     groups: list[list[Card]] = []
-    current, group = Message(content=_content(reply, limit)), []
+    current, group = Message(content=_content(reply, limit)), list[Card]()
     size = 0
     for card in reply.cards:
         embed = card_embed(card)

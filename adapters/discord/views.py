@@ -9,35 +9,38 @@ from typing import Any
 
 import discord
 
-from bot.models import Card
+from bot.models import ActionKind, Card
 
-__all__ = ["ACTIONS", "PaperButton", "custom_id", "paper_view"]
+__all__ = ["PaperButton", "custom_id", "paper_view"]
 
 log = logging.getLogger(__name__)
 
-# Button action -> label. The paper id rides in the custom id, so a click on a message
-# posted before a restart still names its paper (discord.py's DynamicItem).
-ACTIONS = {"abstract": "Abstract", "save": "Save", "like": "Like", "dismiss": "Not interested"}
-_STYLES = {"abstract": discord.ButtonStyle.secondary, "save": discord.ButtonStyle.primary}
+_STYLES = {
+    ActionKind.ABSTRACT: discord.ButtonStyle.secondary,
+    ActionKind.SAVE: discord.ButtonStyle.primary,
+}
+# The paper id rides in the custom id, so a click on a message posted before a restart
+# still names its paper (discord.py's DynamicItem).
+_CALLBACKS = "|".join(k.value for k in ActionKind if not k.is_link)
 
 
-def custom_id(action: str, paper_id: str) -> str:
-    return f"paperbot:{action}:{paper_id}"
+def custom_id(action: ActionKind, paper_id: str) -> str:
+    return f"paperbot:{action.value}:{paper_id}"
 
 
 class PaperButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"paperbot:(?P<action>abstract|save|like|dismiss):(?P<paper>[^:\s]{1,80})",
+    template=rf"paperbot:(?P<action>{_CALLBACKS}):(?P<paper>[^:\s]{{1,80}})",
 ):
     """One of a paper's buttons. Register it once with ``client.add_dynamic_items``;
     a click is handed to the client's ``on_paper_button(interaction, action, paper_id)``."""
 
-    def __init__(self, action: str, paper_id: str) -> None:
+    def __init__(self, action: ActionKind, paper_id: str) -> None:
         self.action = action
         self.paper_id = paper_id
         super().__init__(
             discord.ui.Button(
-                label=ACTIONS[action],
+                label=action.label,
                 style=_STYLES.get(action, discord.ButtonStyle.secondary),
                 custom_id=custom_id(action, paper_id),
             )
@@ -51,7 +54,7 @@ class PaperButton(
         match: re.Match[str],
         /,
     ) -> PaperButton:
-        return cls(match["action"], match["paper"])
+        return cls(ActionKind(match["action"]), match["paper"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         handler = getattr(interaction.client, "on_paper_button", None)
@@ -62,13 +65,14 @@ class PaperButton(
 
 
 def paper_view(cards: Sequence[Card]) -> discord.ui.View:
-    """One row per paper (at most five): Abstract, Save, Like, Not interested, PDF."""
+    """One row per paper (at most five), its actions in order: links open in the browser."""
     view = discord.ui.View(timeout=None)
     for row, card in enumerate(cards[:5]):
-        for action in ACTIONS:
-            button = PaperButton(action, card.paper_id)
-            button.item.row = row
-            view.add_item(button)
-        pdf = next((link.url for link in card.links if link.label == "PDF"), None)
-        view.add_item(discord.ui.Button(label="PDF", url=pdf or card.url, row=row))
+        for action in card.actions:
+            if action.kind.is_link:
+                view.add_item(discord.ui.Button(label=action.kind.label, url=action.url, row=row))
+            else:
+                button = PaperButton(action.kind, card.paper_id)
+                button.item.row = row
+                view.add_item(button)
     return view

@@ -16,12 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.installation_store import MemoryStateStore, PaperbotInstallationStore
 from adapters.slack.listeners import register
 from adapters.slack.outbound import ClientFor, SlackOutbound
-from bot.api import PaperService
+from bot.api import InstallationStore, PaperService, Scheduler
 from bot.config import SlackSettings
 from bot.delivery.outbound import Outbound
-from bot.delivery.scheduler import Scheduler
 from bot.errors import ConfigError
-from bot.store.port import InstallationStore
 
 __all__ = [
     "EVENTS_PATH",

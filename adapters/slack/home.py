@@ -9,11 +9,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.render import MAX_BUTTON, escape
+from adapters.slack.syntax import SLACK
 from bot.api import PaperService
+from bot.commands import invocation
 from bot.errors import UserError
-from bot.models import Caller, Signal
+from bot.models import Caller
 from bot.replies import truncate
-from bot.subscriptions.options import describe
 
 __all__ = ["home_view", "publish_home", "register_home"]
 
@@ -39,51 +40,43 @@ def _section(text: str) -> dict[str, Any]:
 
 
 async def home_view(service: PaperService, caller: Caller, note: str = "") -> dict[str, Any]:
-    """The Home tab for ``caller``: built fresh from the store on every publish."""
-    desk = service.desk
-    dm = await desk.store.dm_subscription(caller.platform, caller.workspace, caller.user)
+    """The Home tab for ``caller``: built fresh on every publish."""
+    home = await service.home(caller)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your paper digest"}}
     ]
     if note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
-    if dm is None:
+    if not home.has_digest:
         blocks.append(_section("No DM digest yet: trending papers in your DMs each weekday."))
         controls = [_button("Start my digest", "home_digest_on", style="primary")]
     else:
-        state = "" if dm.active else " (paused)"
-        blocks.append(_section(escape(f"{describe(dm)}{state}")))
+        state = "" if home.active else " (paused)"
+        blocks.append(_section(escape(f"{home.digest}{state}")))
         toggle = (
-            ("Resume", "home_digest_resume") if not dm.active else ("Pause", "home_digest_pause")
+            ("Resume", "home_digest_resume") if not home.active else ("Pause", "home_digest_pause")
         )
         controls = [_button(*toggle), _button("Turn off", "home_digest_off", style="danger")]
     blocks.append({"type": "actions", "block_id": "digest", "elements": controls})
+    example = SLACK.example(
+        "digest", "on", "diffusion", time="08:30", timezone="Europe/Berlin", weekdays="mon-fri"
+    )
     blocks.append(
         {
             "type": "context",
             "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": "Topic, time and days: `/papers digest on diffusion at 08:30 "
-                    "Europe/Berlin on mon-fri` in any channel.",
-                }
+                {"type": "mrkdwn", "text": f"Topic, time and days: `{example}` in any channel."}
             ],
         }
     )
     blocks.append({"type": "divider"})
-    signals = await desk.store.user_signals(caller.platform, caller.user)
-    ids = list(dict.fromkeys(signals[Signal.SAVE] + signals[Signal.LIKE]))[:MAX_SAVED]
-    papers = await desk.store.get_papers(ids) if ids else {}
     blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Saved papers"}})
-    if not papers:
+    if not home.saved:
         blocks.append(_section("Nothing saved yet: press *Save* under any paper."))
-    for pid in ids:
-        paper = papers.get(pid)
-        if paper is None:
-            continue
-        title = escape(truncate(paper.title or pid, 200))
-        section = _section(f"<{paper.abs_url}|{title}>  ·  {pid}")
-        section["accessory"] = _button("Remove", "home_forget", pid)
+    for card in home.saved[:MAX_SAVED]:
+        title = escape(truncate(card.title, 200))
+        section = _section(f"<{card.url}|{title}>  ·  {card.paper_id}")
+        section["accessory"] = _button("Remove", "home_forget", card.paper_id)
         blocks.append(section)
     return {"type": "home", "blocks": blocks}
 
@@ -108,22 +101,25 @@ def register_home(app: AsyncApp, service: PaperService) -> None:
         await ack()
         word = body["actions"][0]["action_id"].removeprefix("home_digest_")
         caller = _caller(body["user"]["id"], (body.get("team") or {}).get("id", ""))
-        note = ""
-        try:
-            reply = await service.desk.digest(caller, word)
-            note = reply.title
-        except UserError as exc:
-            note = str(exc)
+        note = await _run(service, caller, "digest", {"action": word})
         await publish_home(client, service, caller, note)
 
     async def forget(ack: Any, body: dict[str, Any], client: Any) -> None:
         await ack()
         paper_id = body["actions"][0].get("value", "")
         caller = _caller(body["user"]["id"], (body.get("team") or {}).get("id", ""))
-        for signal in (Signal.SAVE, Signal.LIKE):
-            await service.store.remove_signal("slack", caller.user, paper_id, signal)
-        await publish_home(client, service, caller, f"Removed {paper_id} from your saved papers.")
+        note = await _run(service, caller, "unsave", {"paper": paper_id})
+        await publish_home(client, service, caller, note)
 
     app.event("app_home_opened")(opened)
     app.action(re.compile(r"^home_digest_(on|pause|resume|off)$"))(digest_button)
     app.action("home_forget")(forget)
+
+
+async def _run(service: PaperService, caller: Caller, name: str, values: dict[str, str]) -> str:
+    """A Home button is a command: its answer (or what was wrong) becomes the note."""
+    try:
+        reply = await service.run(invocation(name, values), caller, SLACK)
+    except UserError as exc:
+        return str(exc)
+    return reply.title

@@ -13,7 +13,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
-from bot.store.port import InstallationStore
+from bot.api import InstallationStore
 
 __all__ = ["MemoryStateStore", "PaperbotInstallationStore"]
 

@@ -12,27 +12,25 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.home import register_home
-from adapters.slack.render import Message, abstract_section, render_reply, render_text
+from adapters.slack.render import (
+    ACTION_PREFIX,
+    Message,
+    abstract_section,
+    render_reply,
+    render_text,
+)
+from adapters.slack.syntax import SLACK
 from bot.api import PaperService
-from bot.commands import run_command, split_command
+from bot.commands import Rights, parse_text
 from bot.errors import UserError
-from bot.models import Caller, Reply
-from bot.replies import card_for
+from bot.models import ActionKind, Caller, Reply
 
-__all__ = ["SORRY", "register"]
+__all__ = ["SORRY", "caller_from", "register"]
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 SORRY = "Sorry, something went wrong on our side; please try again in a minute."
-# Answers everyone in the channel may see when the asker ends the command with "share".
-SHAREABLE = {"trending", "top", "hot", "search", "find", "s", "paper", "show", "id"}
-# Commands that change a channel's existing subscriptions: rights depend on is_admin.
-CHANGES = {"unsubscribe", "unsub", "remove", "pause", "resume", "edit"}
-HELP_EXTRA = (
-    "\nAdd `share` at the end of trending, search or paper to post the answer to the "
-    "channel; otherwise only you see it."
-)
 
 Respond = Callable[..., Awaitable[Any]]
 
@@ -76,75 +74,68 @@ def register(app: AsyncApp, service: PaperService, *, anyone_manages: bool = Fal
         # Acknowledge at once: Slack gives up after 3 seconds. The work follows and
         # answers through response_url.
         await ack()
-        text = command.get("text") or ""
-        name, rest = split_command(text)
-        words = rest.split()
-        share = name in SHAREABLE and bool(words) and words[-1].lower() == "share"
-        if share:
-            text = f"{name} {' '.join(words[:-1])}"
-        admin = anyone_manages or (
-            name in CHANGES and await is_workspace_admin(client, command.get("user_id", ""))
-        )
-        caller = caller_from(command, is_admin=admin)
+        caller = caller_from(command)
         try:
-            reply = await run_command(service, text, caller)
+            invocation = parse_text(command.get("text") or "", SLACK)
+            # Only a command that changes a channel's posts needs to know who manages it.
+            if anyone_manages or invocation.command.rights is Rights.MANAGERS:
+                admin = anyone_manages or await is_workspace_admin(client, caller.user)
+                caller = caller_from(command, is_admin=admin)
+            reply = await service.run(invocation, caller, SLACK)
         except UserError as exc:
             await send_text(respond, str(exc))
             return
         except Exception:
-            log.exception("/papers %s failed for %s", name, caller)
+            log.exception("/papers %r failed for %s", (command.get("text") or "")[:100], caller)
             await send_text(respond, SORRY)
             return
-        if name in {"help", "?", "-h", "--help"}:
-            body = f"```{reply.text}```{HELP_EXTRA}"
-            await send_text(respond, body)
+        if invocation.command.name == "help":
+            await send_text(respond, f"```{reply.text}```")
             return
-        await send_reply(respond, reply, share=share)
+        await send_reply(respond, reply, share=invocation.share)
 
-    async def abstract(ack: Any, body: dict[str, Any], respond: Respond) -> None:
-        await ack()
-        paper_id = body["actions"][0].get("value", "")
-        paper = await service.store.get_paper(paper_id)
-        if paper is None:
-            await send_text(respond, f"No paper {paper_id} found.")
-            return
-        section = abstract_section(card_for(paper))
-        original = (body.get("message") or {}).get("blocks")
-        if original:
-            # Expand in place: the same message with this paper's section grown.
-            blocks = [section if b.get("block_id") == section["block_id"] else b for b in original]
-            text = body["message"].get("text") or paper.title
-            await respond(text=text, blocks=blocks, replace_original=True)
-        else:
-            await respond(
-                text=render_text(paper.title),
-                blocks=[section],
-                response_type="ephemeral",
-                replace_original=False,
-            )
-
-    async def signal(ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def button(ack: Any, body: dict[str, Any], respond: Respond) -> None:
         await ack()
         action = body["actions"][0]
-        word = action["action_id"].removeprefix("paper_")
+        kind = ActionKind(action["action_id"].removeprefix(ACTION_PREFIX))
+        if kind.is_link:
+            return  # URL buttons open in the browser; Slack still tells us
         caller = caller_from(body)
+        paper_id = action.get("value", "")
         try:
-            reply = await run_command(service, f"{word} {action.get('value', '')}", caller)
+            reply = await service.act(kind, paper_id, caller, SLACK)
         except UserError as exc:
             await send_text(respond, str(exc))
             return
         except Exception:
-            log.exception("%s failed for %s", word, caller)
+            log.exception("%s of %r failed for %s", kind, paper_id[:40], caller)
             await send_text(respond, SORRY)
             return
-        await send_text(respond, reply.text)
-
-    async def link_only(ack: Any) -> None:
-        # URL buttons open in the browser; Slack still tells us and wants an ack.
-        await ack()
+        if kind is ActionKind.ABSTRACT:
+            await show_abstract(body, reply, respond)
+        else:
+            await send_text(respond, reply.text)
 
     app.command("/papers")(papers)
-    app.action("paper_abstract")(abstract)
-    app.action(re.compile(r"^paper_(save|like|dismiss)$"))(signal)
-    app.action("paper_pdf")(link_only)
+    kinds = "|".join(k.value for k in ActionKind)
+    app.action(re.compile(rf"^{ACTION_PREFIX}({kinds})$"))(button)
     register_home(app, service)
+
+
+async def show_abstract(body: dict[str, Any], reply: Reply, respond: Respond) -> None:
+    """Grow the clicked paper's section to its whole abstract, in place when Slack sent
+    the message (it does not for ephemeral ones: then a private message shows it)."""
+    [card] = reply.cards
+    section = abstract_section(card)
+    original = (body.get("message") or {}).get("blocks")
+    if original:
+        blocks = [section if b.get("block_id") == section["block_id"] else b for b in original]
+        text = body["message"].get("text") or card.title
+        await respond(text=text, blocks=blocks, replace_original=True)
+    else:
+        await respond(
+            text=render_text(card.title),
+            blocks=[section],
+            response_type="ephemeral",
+            replace_original=False,
+        )

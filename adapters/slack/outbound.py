@@ -9,8 +9,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import escape, render_reply
-from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
+from adapters.slack.render import Message, escape, render_reply
+from adapters.slack.syntax import SLACK
+from bot.delivery.outbound import OutboundMessage, Outcome, PartLedger, SendResult
 from bot.models import Destination, Subscription
 
 __all__ = ["GONE_ERRORS", "ClientFor", "SlackOutbound", "classify"]
@@ -69,11 +70,11 @@ class SlackOutbound:
     (a long digest takes two messages) is finished the same way when retried.
     """
 
+    syntax = SLACK
+
     def __init__(self, client_for: ClientFor) -> None:
         self._client_for = client_for
-        # delivery key -> the parts known to be posted (by an interrupted send, or found
-        # in history): the next send of that delivery skips them.
-        self._posted: dict[str, set[int]] = {}
+        self._parts = PartLedger()
 
     async def _channel(self, client: AsyncWebClient, where: Destination) -> str:
         if where.channel:
@@ -83,7 +84,6 @@ class SlackOutbound:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         where = message.subscription.destination
-        posted = self._posted.setdefault(message.key, set())
         try:
             client = await self._client_for(where.workspace)
             if client is None:
@@ -93,15 +93,15 @@ class SlackOutbound:
             else:
                 channel = await self._channel(client, where)
                 parts = render_reply(message.reply)
-                for n, part in enumerate(parts):
-                    if n in posted:
-                        continue
+
+                async def post(n: int, part: Message) -> None:
                     payload = {"key": message.key, "part": n, "parts": len(parts)}
                     metadata = {"event_type": METADATA_EVENT, "event_payload": payload}
                     await client.chat_postMessage(
                         channel=channel, metadata=metadata, **part.kwargs()
                     )
-                    posted.add(n)
+
+                await self._parts.post(message.key, parts, post)
                 result = SendResult.delivered()
         except SlackApiError as exc:
             result = classify(exc)
@@ -109,10 +109,7 @@ class SlackOutbound:
         except Exception as exc:  # network and the unexpected: retry later
             log.warning("delivery %s to %s failed: %r", message.key, where.key, exc)
             result = SendResult(Outcome.TRANSIENT, detail=type(exc).__name__)
-        if result.outcome in (Outcome.DELIVERED, Outcome.GONE):
-            # Done with, one way or the other: nothing left to finish.
-            del self._posted[message.key]
-        return result
+        return self._parts.settle(message.key, result)
 
     async def already_sent(self, message: OutboundMessage) -> bool:
         where = message.subscription.destination
@@ -140,12 +137,7 @@ class SlackOutbound:
                 return True
             found.add(int(payload["part"]))
             parts = int(payload.get("parts") or 1)
-        if found and len(found) >= parts:
-            return True
-        if found:
-            log.warning("delivery %s: %d of %d messages found", message.key, len(found), parts)
-            self._posted[message.key] = found
-        return False
+        return self._parts.found(message.key, found, parts)
 
     async def notify_owner(self, subscription: Subscription, text: str) -> None:
         where = subscription.destination

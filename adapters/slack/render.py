@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.models import Card, Reply
+from bot.models import Action, ActionKind, Card, Reply
 from bot.replies import fit as fit_for
 
 __all__ = [
+    "ACTION_PREFIX",
     "MAX_BLOCKS",
     "Message",
     "abstract_section",
+    "action_id",
     "card_blocks",
     "escape",
     "fit",
@@ -30,6 +32,7 @@ MAX_CONTEXT = 2000
 MAX_FALLBACK = 3000
 
 Block = dict[str, Any]
+ACTION_PREFIX = "paper_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +80,8 @@ def render_text(text: str) -> str:
 
 
 def _card_text(card: Card, *, expanded: bool = False) -> str:
-    meta = [card.authors, card.date]
-    if card.upvotes is not None:
-        meta.append(f"▲ {card.upvotes}")
-    if card.categories:
-        meta.append(", ".join(card.categories[:3]))
     title = f"<{_safe_url(card.url)}|{fit(card.title, 250)}>"
-    line = fit(" · ".join(m for m in meta if m), 300)
+    line = fit(" · ".join(card.meta), 300)
     body = card.abstract if expanded else (card.summary or card.abstract)
     # Two lines of abstract when folded: about 220 characters. The parts add up to
     # less than a section holds (300 + 250 + 300 + 2,100), so nothing is cut through a
@@ -113,26 +111,29 @@ def card_blocks(card: Card, *, buttons: bool = True) -> list[Block]:
     if card.reason:
         why = fit(card.reason, MAX_CONTEXT - 10)
         blocks.append({"type": "context", "elements": [_mrkdwn(f"_why:_ {why}", MAX_CONTEXT)]})
-    if buttons:
-        pid = card.paper_id
-        pdf = next((link.url for link in card.links if link.label == "PDF"), "")
-        elements: list[Block] = [
-            _button("Abstract", "paper_abstract", pid),
-            _button("Save", "paper_save", pid),
-            _button("Like", "paper_like", pid),
-            _button("Not interested", "paper_dismiss", pid),
-        ]
-        if pdf:
-            elements.append({**_button("PDF", "paper_pdf", pid), "url": pdf})
-        blocks.append({"type": "actions", "block_id": f"actions:{pid}", "elements": elements})
+    if buttons and card.actions:
+        elements = [_action(action) for action in card.actions]
+        blocks.append(
+            {"type": "actions", "block_id": f"actions:{card.paper_id}", "elements": elements}
+        )
     return blocks
 
 
-def _button(label: str, action_id: str, value: str) -> Block:
+def action_id(kind: ActionKind) -> str:
+    """The ``action_id`` of a paper's button: ``paper_save`` and so on."""
+    return f"{ACTION_PREFIX}{kind.value}"
+
+
+def _action(action: Action) -> Block:
+    button = _button(action.kind.label, action_id(action.kind), action.paper_id)
+    return {**button, "url": action.url} if action.url else button
+
+
+def _button(label: str, ident: str, value: str) -> Block:
     return {
         "type": "button",
         "text": _plain(label, MAX_BUTTON),
-        "action_id": action_id,
+        "action_id": ident,
         "value": value[:2000],
     }
 

@@ -1,14 +1,24 @@
-"""The outbound port: how the core hands finished digests to a chat platform."""
+"""The outbound port: how the core hands finished digests to a chat platform, and the
+bookkeeping of posts that take several messages, which every platform shares."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.models import Delivery, Reply, Subscription
 
-__all__ = ["Outbound", "OutboundMessage", "Outcome", "SendResult"]
+if TYPE_CHECKING:  # each platform says how its commands are written
+    from bot.commands import Syntax
+
+__all__ = ["Outbound", "OutboundMessage", "Outcome", "PartLedger", "SendResult"]
+
+log = logging.getLogger(__name__)
+
+Part = TypeVar("Part")
 
 
 class Outcome(StrEnum):
@@ -56,11 +66,56 @@ class Outbound(Protocol):
     ``already_sent`` can answer after a crash; a platform that cannot tell answers
     False, accepting a duplicate over a loss when the process died mid-send.
     ``notify_owner`` tells a subscription's owner, where possible, why it was paused;
-    it MUST NOT raise.
+    it MUST NOT raise. ``syntax`` is how the platform's users write commands, for the
+    notices the core words (how to resume a paused subscription).
     """
+
+    @property
+    def syntax(self) -> Syntax: ...
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
 
     async def already_sent(self, message: OutboundMessage) -> bool: ...
 
     async def notify_owner(self, subscription: Subscription, text: str) -> None: ...
+
+
+class PartLedger:
+    """Which messages of each multi-part post are known to be out.
+
+    A long digest takes several messages. When a send fails (or the process dies)
+    between two of them, the retry must post the rest, not the whole post again; when
+    the platform's history shows some of a post after a crash, the send finishes it.
+    The ledger remembers the parts per delivery key until the delivery is settled.
+    """
+
+    def __init__(self) -> None:
+        self._posted: dict[str, set[int]] = {}
+
+    async def post(
+        self, key: str, parts: Sequence[Part], send: Callable[[int, Part], Awaitable[None]]
+    ) -> None:
+        """``send`` each part of ``key`` not yet known to be out, in order; a part is
+        recorded as soon as its send returns, so an exception leaves the rest to do."""
+        posted = self._posted.setdefault(key, set())
+        for n, part in enumerate(parts):
+            if n not in posted:
+                await send(n, part)
+                posted.add(n)
+
+    def settle(self, key: str, result: SendResult) -> SendResult:
+        """Forget ``key`` once nothing of it remains to finish: delivered, or the
+        destination is gone. A transient failure or a rate limit keeps what is out."""
+        if result.outcome in (Outcome.DELIVERED, Outcome.GONE):
+            self._posted.pop(key, None)
+        return result
+
+    def found(self, key: str, parts: Collection[int], total: int) -> bool:
+        """What the platform's history showed of ``key``: True when all ``total`` parts
+        are out; a post found in part is remembered, so the next send finishes it."""
+        if parts and len(set(parts)) >= total:
+            return True
+        if parts:
+            log.warning("delivery %s: %d of %d messages found", key, len(set(parts)), total)
+            self._posted[key] = set(parts)
+        return False

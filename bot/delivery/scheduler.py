@@ -303,9 +303,13 @@ class Scheduler:
         await self.store.update_subscription(replace(current, active=False, paused_reason=reason))
         report.paused.append(sub.id)
         log.warning("subscription %d paused: %s", sub.id, reason)
+        syntax = self.port.syntax
+        resume = (
+            syntax.example("digest", "resume") if sub.is_dm else syntax.example("resume", sub.id)
+        )
         text = (
             f"Your paperbot subscription #{sub.id} was paused: {reason}. "
-            f"Fix access and resume it with /papers resume {sub.id}."
+            f"Fix access and resume it with {resume}."
         )
         try:
             await self.port.notify_owner(current, text)

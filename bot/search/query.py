@@ -25,7 +25,13 @@ from bot.errors import InvalidInput
 from bot.ids import ArxivId, parse_arxiv_id
 from bot.text import clean_text, tokenize
 
-__all__ = ["MAX_QUERY_CHARS", "Query", "parse_date_bound", "parse_query"]
+__all__ = ["MAX_QUERY_CHARS", "SEARCH_HELP", "Query", "parse_date_bound", "parse_query"]
+
+# The grammar above as help shows it, on every front end.
+SEARCH_HELP = """\
+Search takes typos and half-remembered titles, plus:
+  "exact phrase"   -word   author:hinton   cat:cs.CL   since:2025-06   until:2025
+  min-upvotes:10   page:2   or an arXiv / Hugging Face paper URL"""
 
 MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and it bounds the work
 MAX_TERMS = 24

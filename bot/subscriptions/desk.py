@@ -1,49 +1,54 @@
-"""The subscription half of the facade: subscribe, list, edit, pause, digests, signals."""
+"""The subscription desk: subscribe, list, edit, pause, DM digests and what readers keep.
+
+Handlers of the command table call it with checked values; rights are checked here, the
+same for every front end: anyone the platform lets run a command may subscribe a
+channel, and a channel's subscription is changed only by its creator or a channel
+manager (``Caller.is_admin``). Replies name commands in the caller's ``Syntax``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotFound, StoreError, UserError
-from bot.ids import parse_arxiv_id
-from bot.models import Caller, Reply, Signal, Subscription
-from bot.replies import card_for, plain_text
+from bot.models import Caller, Home, Reply, Signal, Subscription
+from bot.replies import card_for, cards_reply, text_reply
 from bot.store.port import Store
-from bot.subscriptions.options import describe, parse_options
+from bot.subscriptions.options import Options, describe
 
-__all__ = ["SubscriptionDesk"]
+if TYPE_CHECKING:  # a front end's syntax comes with each call
+    from bot.commands import Syntax
+
+__all__ = ["MAX_PER_CHANNEL", "MAX_SAVED", "SubscriptionDesk"]
 
 MAX_PER_CHANNEL = 10
+MAX_SAVED = 25  # saved papers listed at once
 _SIGNAL_WORDS = {
-    Signal.SAVE: ("Saved", "saved"),
-    Signal.LIKE: ("Liked", "liked"),
-    Signal.DISMISS: ("Got it: fewer papers like", "dismissed"),
+    Signal.SAVE: "Saved",
+    Signal.LIKE: "Liked",
+    Signal.DISMISS: "Got it: fewer papers like",
 }
 
 
-def _reply(text: str) -> Reply:
-    return Reply(text=text, title=text.split("\n", 1)[0])
-
-
 class SubscriptionDesk:
-    """Answers subscription commands for one caller; rights are checked here."""
+    """Answers subscription and signal commands for one caller at a time."""
 
     def __init__(self, store: Store, *, clock: Callable[[], dt.datetime]) -> None:
-        self.store = store
+        self._store = store
         self._clock = clock
 
     # -- channel subscriptions -------------------------------------------------------
 
-    async def subscribe(self, caller: Caller, text: str) -> Reply:
+    async def subscribe(self, caller: Caller, options: Options, syntax: Syntax) -> Reply:
         if not caller.channel:
             raise InvalidInput(
                 "Subscribe from the channel that should get the posts; for your own "
-                "digest use `/papers digest on`."
+                f"digest use `{syntax.example('digest', 'on')}`."
             )
-        options = parse_options(text)
-        existing = await self.store.subscriptions(destination=caller.place)
+        existing = await self._store.subscriptions(destination=caller.place)
         if len(existing) >= MAX_PER_CHANNEL:
             raise UserError(
                 f"This channel already has {MAX_PER_CHANNEL} subscriptions; remove one first."
@@ -51,20 +56,18 @@ class SubscriptionDesk:
         draft = Subscription(
             id=0, destination=caller.place, owner=caller.user, created_at=self._clock()
         )
-        sub = await self.store.add_subscription(options.apply(draft))
-        when = describe(sub)
-        return _reply(
-            f"Subscribed this channel: {when}\nChange it with `/papers edit {sub.id} ...`."
-        )
+        sub = await self._store.add_subscription(options.apply(draft))
+        edit = syntax.example("edit", sub.id)
+        return text_reply(f"Subscribed this channel: {describe(sub)}\nChange it with `{edit} ...`.")
 
-    async def list(self, caller: Caller) -> Reply:
-        subs = await self.store.subscriptions(destination=caller.place) if caller.channel else []
-        dm = await self.store.dm_subscription(caller.platform, caller.workspace, caller.user)
+    async def list(self, caller: Caller, syntax: Syntax) -> Reply:
+        subs = await self._store.subscriptions(destination=caller.place) if caller.channel else []
+        dm = await self._store.dm_subscription(caller.platform, caller.workspace, caller.user)
         lines = [describe(s) for s in subs]
         if not lines and dm is None:
-            return _reply(
-                "No subscriptions here yet. Try `/papers subscribe diffusion at 09:00 "
-                "Europe/Berlin` or `/papers digest on`."
+            example = syntax.example("subscribe", "diffusion", time="09:00", timezone="UTC")
+            return text_reply(
+                f"No subscriptions here yet. Try `{example}` or `{syntax.example('digest', 'on')}`."
             )
         text = (
             "Subscriptions in this channel:\n" + "\n".join(lines)
@@ -73,129 +76,148 @@ class SubscriptionDesk:
         )
         if dm is not None:
             text += f"\nYour DM digest: {describe(dm)}"
-        return _reply(text)
+        return text_reply(text)
 
-    async def _own(self, caller: Caller, ref: str) -> Subscription:
-        """The channel subscription ``ref`` names, if this caller may change it."""
-        number = ref.strip().lstrip("#")
-        if not number.isdigit() or len(number) > 12:
-            raise InvalidInput(
-                f"'{ref[:20]}' is not a subscription number; see `/papers subscriptions`."
-            )
-        sub = await self.store.get_subscription(int(number))
+    async def _own(self, caller: Caller, number: int, syntax: Syntax) -> Subscription:
+        """Subscription ``number``, if it belongs here and this caller may change it."""
+        sub = await self._store.get_subscription(number)
         visible = sub is not None and (
             sub.destination == caller.place or (sub.is_dm and sub.destination == caller.inbox)
         )
         if sub is None or not visible:
-            raise NotFound(f"No subscription #{number} here; see `/papers subscriptions`.")
+            listed = syntax.example("subscriptions")
+            raise NotFound(f"No subscription #{number} here; see `{listed}`.")
         if not sub.is_dm and sub.owner != caller.user and not caller.is_admin:
             raise UserError(f"Only the person who created #{sub.id} or an admin can change it.")
         return sub
 
-    async def remove(self, caller: Caller, ref: str) -> Reply:
-        sub = await self._own(caller, ref)
-        await self.store.remove_subscription(sub.id)
-        return _reply(f"Removed subscription #{sub.id}.")
+    async def remove(self, caller: Caller, number: int, syntax: Syntax) -> Reply:
+        sub = await self._own(caller, number, syntax)
+        await self._store.remove_subscription(sub.id)
+        return text_reply(f"Removed subscription #{sub.id}.")
 
-    async def set_active(self, caller: Caller, ref: str, active: bool) -> Reply:
-        sub = await self._own(caller, ref)
+    async def set_active(self, caller: Caller, number: int, active: bool, syntax: Syntax) -> Reply:
+        sub = await self._own(caller, number, syntax)
+        return await self._set_active(caller, sub, active)
+
+    async def _set_active(self, caller: Caller, sub: Subscription, active: bool) -> Reply:
         if sub.active == active:
-            return _reply(f"Subscription #{sub.id} is already {'active' if active else 'paused'}.")
+            state = "active" if active else "paused"
+            return text_reply(f"Subscription #{sub.id} is already {state}.")
         changed = replace(
             sub, active=active, paused_reason="" if active else f"paused by {caller.user}"
         )
         if active:
             # Resuming must not post every slot missed while paused.
             changed = replace(changed, created_at=self._clock())
-        await self.store.update_subscription(changed)
-        return _reply(f"{'Resumed' if active else 'Paused'}: {describe(changed)}")
+        await self._store.update_subscription(changed)
+        return text_reply(f"{'Resumed' if active else 'Paused'}: {describe(changed)}")
 
-    async def edit(self, caller: Caller, text: str) -> Reply:
-        ref, _, rest = text.strip().partition(" ")
-        sub = await self._own(caller, ref)
-        options = parse_options(rest)
-        if not options.given:
-            raise InvalidInput(f"What should change? e.g. `/papers edit {sub.id} at 08:00 count 3`")
+    async def edit(self, caller: Caller, number: int, options: Options, syntax: Syntax) -> Reply:
+        sub = await self._own(caller, number, syntax)
         changed = options.apply(sub)
-        await self.store.update_subscription(changed)
-        return _reply(f"Updated: {describe(changed)}")
+        await self._store.update_subscription(changed)
+        return text_reply(f"Updated: {describe(changed)}")
 
     # -- DM digests ------------------------------------------------------------------
 
-    async def digest(self, caller: Caller, text: str) -> Reply:
-        word, _, rest = text.strip().partition(" ")
-        word = word.lower()
-        current = await self.store.dm_subscription(caller.platform, caller.workspace, caller.user)
-        if word in {"", "status", "settings", "show"}:
+    async def digest(
+        self, caller: Caller, action: str | None, options: Options, syntax: Syntax
+    ) -> Reply:
+        """``action`` None with options means "on" with them, without means "settings"."""
+        current = await self._store.dm_subscription(caller.platform, caller.workspace, caller.user)
+        start = syntax.example("digest", "on")
+        if action == "settings" or (action is None and not options.given):
             if current is None:
-                return _reply(
-                    "You have no DM digest. Start one with `/papers digest on [topic] [options]`."
+                return text_reply(
+                    f"You have no DM digest. Start one with `{start} [topic] [options]`."
                 )
-            return _reply(f"Your DM digest: {describe(current)}")
-        if word in {"off", "stop", "remove"}:
+            return text_reply(f"Your DM digest: {describe(current)}")
+        if action == "off":
             if current is None:
-                return _reply("You have no DM digest.")
-            await self.store.remove_subscription(current.id)
-            return _reply("Your DM digest is off.")
-        if word in {"pause", "resume"}:
+                return text_reply("You have no DM digest.")
+            await self._store.remove_subscription(current.id)
+            return text_reply("Your DM digest is off.")
+        if action in {"pause", "resume"}:
             if current is None:
-                raise NotFound("You have no DM digest. Start one with `/papers digest on`.")
-            return await self.set_active(caller, str(current.id), word == "resume")
-        options = parse_options(rest if word in {"on", "start", "set", "edit"} else text)
+                raise NotFound(f"You have no DM digest. Start one with `{start}`.")
+            return await self._set_active(caller, current, action == "resume")
         if current is not None:
             changed = options.apply(current)
-            if not changed.active and word == "on":
+            if not changed.active and action == "on":
                 changed = replace(changed, active=True, paused_reason="", created_at=self._clock())
-            await self.store.update_subscription(changed)
-            return _reply(f"Your DM digest: {describe(changed)}")
+            await self._store.update_subscription(changed)
+            return text_reply(f"Your DM digest: {describe(changed)}")
         draft = Subscription(
             id=0, destination=caller.inbox, owner=caller.user, created_at=self._clock()
         )
         try:
-            sub = await self.store.add_subscription(options.apply(draft))
+            sub = await self._store.add_subscription(options.apply(draft))
         except StoreError:  # two commands at once: the other one made it
-            raise UserError("You already have a DM digest; see `/papers digest`.") from None
-        return _reply(
+            raise UserError(
+                f"You already have a DM digest; see `{syntax.example('digest')}`."
+            ) from None
+        return text_reply(
             f"Your DM digest is on: {describe(sub)}\nSave, like or dismiss papers to teach it."
         )
 
-    # -- signals ---------------------------------------------------------------------
+    # -- what readers keep -----------------------------------------------------------
 
-    async def signal(self, caller: Caller, ref: str, signal: Signal) -> Reply:
-        arxiv_id = parse_arxiv_id(ref)
-        if arxiv_id is None:
-            raise InvalidInput(f"'{ref[:40]}' is not an arXiv id or paper link (e.g. 2510.06131).")
-        paper = await self.store.get_paper(arxiv_id.id)
+    async def signal(self, caller: Caller, paper_id: str, signal: Signal) -> Reply:
+        paper = await self._store.get_paper(paper_id)
         if paper is None:
-            raise NotFound(f"No paper {arxiv_id.id} found.")
-        await self.store.add_signal(
+            raise NotFound(f"No paper {paper_id} found.")
+        await self._store.add_signal(
             caller.platform, caller.workspace, caller.user, paper.id, signal, now=self._clock()
         )
-        verb, _ = _SIGNAL_WORDS[signal]
-        return _reply(f"{verb} '{paper.title}'.")
+        return text_reply(f"{_SIGNAL_WORDS[signal]} '{paper.title}'.")
 
-    async def saved(self, caller: Caller) -> Reply:
-        signals = await self.store.user_signals(caller.platform, caller.user)
-        ids = list(dict.fromkeys(signals[Signal.SAVE] + signals[Signal.LIKE]))[:25]
-        if not ids:
-            return _reply("Nothing saved yet: `/papers save ID` keeps a paper for later.")
-        papers = await self.store.get_papers(ids)
-        cards = [
-            card_for(papers[i], reason="saved" if i in signals[Signal.SAVE] else "liked")
-            for i in ids
-            if i in papers
-        ]
-        title = "Your saved and liked papers"
-        return Reply(text=plain_text(title, cards), title=title, cards=tuple(cards))
+    async def unsave(self, caller: Caller, paper_id: str) -> Reply:
+        """Forget that the caller saved or liked a paper."""
+        removed = False
+        for signal in (Signal.SAVE, Signal.LIKE):
+            removed |= await self._store.remove_signal(
+                caller.platform, caller.user, paper_id, signal
+            )
+        if not removed:
+            return text_reply(f"{paper_id} was not among your saved papers.")
+        return text_reply(f"Removed {paper_id} from your saved papers.")
 
-    async def trending_here(self, caller: Caller, *, days: int = 7) -> Reply:
+    async def _kept(self, caller: Caller) -> list[tuple[str, str]]:
+        """The caller's saved and liked papers, newest first: (id, "saved" or "liked")."""
+        signals = await self._store.user_signals(caller.platform, caller.user)
+        saved = set(signals[Signal.SAVE])
+        ids = list(dict.fromkeys(signals[Signal.SAVE] + signals[Signal.LIKE]))[:MAX_SAVED]
+        return [(i, "saved" if i in saved else "liked") for i in ids]
+
+    async def saved(self, caller: Caller, syntax: Syntax) -> Reply:
+        kept = await self._kept(caller)
+        if not kept:
+            save = syntax.example("save", "ID")
+            return text_reply(f"Nothing saved yet: `{save}` keeps a paper for later.")
+        papers = await self._store.get_papers([i for i, _ in kept])
+        cards = [card_for(papers[i], reason=verb) for i, verb in kept if i in papers]
+        return cards_reply("Your saved and liked papers", cards)
+
+    async def home(self, caller: Caller) -> Home:
+        """The caller's digest and kept papers, for a page of their own."""
+        dm = await self._store.dm_subscription(caller.platform, caller.workspace, caller.user)
+        kept = await self._kept(caller)
+        papers = await self._store.get_papers([i for i, _ in kept]) if kept else {}
+        cards = tuple(card_for(papers[i], reason=verb) for i, verb in kept if i in papers)
+        if dm is None:
+            return Home("", False, cards)
+        return Home(describe(dm), dm.active, cards)
+
+    async def trending_here(self, caller: Caller, syntax: Syntax, *, days: int = 7) -> Reply:
         if not caller.workspace:
-            raise InvalidInput("`/papers trending here` works in a workspace or server channel.")
+            here = syntax.example("trending-here")
+            raise InvalidInput(f"`{here}` works in a workspace or server channel.")
         since = self._clock() - dt.timedelta(days=days)
-        counts = await self.store.workspace_signals(caller.platform, caller.workspace, since=since)
+        counts = await self._store.workspace_signals(caller.platform, caller.workspace, since=since)
         if not counts:
-            return _reply("Nobody here saved or liked a paper this week yet.")
-        papers = await self.store.get_papers([pid for pid, _ in counts[:10]])
+            return text_reply("Nobody here saved or liked a paper this week yet.")
+        papers = await self._store.get_papers([pid for pid, _ in counts[:10]])
         cards = [
             card_for(
                 papers[pid], reason=f"saved or liked by {n} {'person' if n == 1 else 'people'} here"
@@ -203,5 +225,4 @@ class SubscriptionDesk:
             for pid, n in counts[:10]
             if pid in papers
         ]
-        title = "What colleagues found worth reading this week"
-        return Reply(text=plain_text(title, cards), title=title, cards=tuple(cards))
+        return cards_reply("What colleagues found worth reading this week", cards)

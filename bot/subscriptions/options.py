@@ -1,20 +1,18 @@
-"""Subscription options as people type them, checked with messages that say what is allowed.
+"""Subscription options: their values checked with messages that say what is allowed.
 
-    /papers subscribe [TOPIC] [at HH:MM [ZONE]] [tz ZONE] [on DAYS] [count N]
-                      [min-upvotes N] [source hf|arxiv|both] [cat CAT,...] [quiet]
-
-    diffusion at 08:30 Europe/Berlin on mon-fri count 5 min-upvotes 10 source hf
-
-DAYS: ``mon-fri`` (the default), ``mon,wed,fri``, ``weekdays``, ``weekends``, ``daily``.
-``quiet`` turns off the short "nothing new today" message. Words that are not options
-make the topic, in search syntax; quote a topic that contains ``at`` or ``on``.
+A subscription's knobs are a topic (search syntax), a local time and timezone, weekdays,
+papers per post, a minimum of upvotes, a source, arXiv categories and quiet days. How
+people type them (``at 08:30 Europe/Berlin on mon-fri``, or Discord's typed options) is
+the command table's business (``bot.commands``); this module turns one typed value into
+its meaning and says, in one short line, what was wrong. Messages do not name the
+option: the command table prefixes the name the front end uses (``at:`` or ``time:``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -26,18 +24,26 @@ from bot.models import Source, Subscription
 
 __all__ = [
     "DAY_NAMES",
+    "DAY_WORDS",
     "MAX_COUNT",
+    "SOURCES",
     "Options",
+    "days_text",
     "describe",
+    "looks_like_days",
+    "looks_like_zone",
+    "parse_categories",
     "parse_days",
-    "parse_options",
+    "parse_source",
     "parse_time",
     "parse_timezone",
+    "zone_names",
 ]
 
 MAX_COUNT = 25
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_WORDS = {
+_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY_WORDS = {
     "weekdays": frozenset(range(5)),
     "weekday": frozenset(range(5)),
     "workdays": frozenset(range(5)),
@@ -45,9 +51,10 @@ _DAY_WORDS = {
     "weekend": frozenset({5, 6}),
     "daily": frozenset(range(7)),
     "everyday": frozenset(range(7)),
+    "day": frozenset(range(7)),  # "every day"
     "all": frozenset(range(7)),
 }
-_SOURCES = {
+SOURCES = {
     "hf": Source.HF,
     "huggingface": Source.HF,
     "hugging-face": Source.HF,
@@ -59,17 +66,12 @@ _SOURCES = {
 }
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|h)?$", re.IGNORECASE)
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$", re.IGNORECASE)
-_KEYWORDS = {"at", "on", "tz", "timezone", "count", "min-upvotes", "min_upvotes", "source"}
-_KEYWORDS |= {"cat", "category", "categories", "quiet", "every"}
-
-
-_FIELDS = ("topic", "at", "timezone", "weekdays", "count", "min_upvotes", "source")
-_FIELDS += ("categories", "post_empty")
 
 
 @dataclass(frozen=True)
 class Options:
-    """What a subscribe or edit command set; None means "not given, keep as is"."""
+    """What a subscribe, edit or digest command set; ``given`` names the fields set, the
+    others keep what the subscription has."""
 
     topic: str | None = None
     at: dt.time | None = None
@@ -82,10 +84,17 @@ class Options:
     post_empty: bool | None = None
     given: frozenset[str] = field(default_factory=frozenset)
 
+    @classmethod
+    def of(cls, values: Mapping[str, object]) -> Options:
+        """Options from checked values by the field names above (``None`` values and
+        unknown names are not given)."""
+        known = {f for f in cls.__dataclass_fields__ if f != "given"}
+        chosen = {k: v for k, v in values.items() if k in known and v is not None}
+        return cls(**chosen, given=frozenset(chosen))  # type: ignore[arg-type]
+
     def apply(self, sub: Subscription) -> Subscription:
         """``sub`` with every option that was given changed."""
-        changes = {name: getattr(self, name) for name in _FIELDS if name in self.given}
-        return replace(sub, **changes)
+        return replace(sub, **{name: getattr(self, name) for name in self.given})
 
 
 def parse_time(value: str) -> dt.time:
@@ -97,15 +106,23 @@ def parse_time(value: str) -> dt.time:
         # 12am is midnight, 12pm noon; "13pm" is nothing.
         hour = hour % 12 + (12 if suffix == "pm" else 0) if 1 <= hour <= 12 else -1
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise InvalidInput(
-            f"at: '{value[:20]}' is not a time of day; use HH:MM from 00:00 to 23:59"
-        )
+        raise InvalidInput(f"'{value[:20]}' is not a time of day; use HH:MM from 00:00 to 23:59")
     return dt.time(hour, minute)
 
 
 @cache
 def _zones() -> dict[str, str]:
     return {name.lower(): name for name in available_timezones()}
+
+
+def zone_names() -> list[str]:
+    """Every IANA timezone name this machine knows, sorted."""
+    return sorted(_zones().values())
+
+
+def looks_like_zone(value: str) -> bool:
+    """Whether ``value`` reads as a timezone name (``Europe/Berlin``, ``UTC``)."""
+    return "/" in value or value.lower() in _zones()
 
 
 def parse_timezone(value: str) -> str:
@@ -115,33 +132,29 @@ def parse_timezone(value: str) -> str:
         guess = process.extractOne(value.lower(), list(_zones()), score_cutoff=80)
         hint = f" (did you mean {_zones()[guess[0]]}?)" if guess else ""
         raise InvalidInput(
-            f"tz: unknown timezone '{value[:40]}'{hint}; use an IANA name such as "
+            f"unknown timezone '{value[:40]}'{hint}; use an IANA name such as "
             "Europe/Berlin, America/New_York or UTC"
         )
     try:
         ZoneInfo(name)
     except ZoneInfoNotFoundError:  # pragma: no cover - listed but not loadable
-        raise InvalidInput(f"tz: timezone '{name}' is not available here") from None
+        raise InvalidInput(f"timezone '{name}' is not available here") from None
     return name
 
 
 def _day(name: str) -> int | None:
     name = name.lower()
     for i, day in enumerate(DAY_NAMES):
-        if len(name) >= 2 and day.startswith(name[:3]) and _full(i).startswith(name):
+        if len(name) >= 2 and day.startswith(name[:3]) and _FULL_NAMES[i].startswith(name):
             return i
     return None
-
-
-def _full(i: int) -> str:
-    return ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[i]
 
 
 def parse_days(value: str) -> frozenset[int]:
     """``mon-fri``, ``mon,wed,fri``, ``sat-sun``, ``weekdays``, ``weekends``, ``daily``."""
     text = value.strip().lower()
-    if text in _DAY_WORDS:
-        return _DAY_WORDS[text]
+    if text in DAY_WORDS:
+        return DAY_WORDS[text]
     days: set[int] = set()
     for part in filter(None, re.split(r"[,\s]+", text)):
         first, dash, last = part.partition("-")
@@ -149,7 +162,7 @@ def parse_days(value: str) -> frozenset[int]:
         if a is None or (dash and b is None):
             bad = first if a is None else last
             raise InvalidInput(
-                f"on: unknown weekday '{bad[:20]}'; use mon, tue, wed, thu, fri, sat, sun, "
+                f"unknown weekday '{bad[:20]}'; use mon, tue, wed, thu, fri, sat, sun, "
                 "a range like mon-fri, or weekdays, weekends, daily"
             )
         if b is None:
@@ -157,92 +170,40 @@ def parse_days(value: str) -> frozenset[int]:
         else:  # a range, possibly across the weekend (fri-mon)
             days.update((a + k) % 7 for k in range((b - a) % 7 + 1))
     if not days:
-        raise InvalidInput("on: which days? e.g. on mon-fri")
+        raise InvalidInput("which days? e.g. mon-fri")
     return frozenset(days)
 
 
-def _looks_like_days(value: str) -> bool:
+def looks_like_days(value: str) -> bool:
+    """Whether ``value`` was surely meant as days (``mon-fri``, ``thrusday``): after
+    ``on`` such a word is the days option, any other is part of a topic."""
     words = [w for w in re.split(r"[,\-\s]+", value.lower()) if w]
     if not words:
         return False
-    if value.lower() in _DAY_WORDS:
+    if value.lower() in DAY_WORDS:
         return True
-    known = [w for w in words if _day(w) is not None]
-    if known:
+    if any(_day(w) is not None for w in words):
         return True
     # "on thrusday": close to a day name, so surely meant as one (and an error).
-    names = list(_full(i) for i in range(7))
-    return any(process.extractOne(w, names, score_cutoff=75) for w in words)
+    return any(process.extractOne(w, _FULL_NAMES, score_cutoff=75) for w in words)
 
 
-def _number(field_name: str, value: str, low: int, high: int) -> int:
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise InvalidInput(f"{field_name}: must be a whole number from {low} to {high}")
-    return int(value)
+def parse_source(value: str) -> Source:
+    source = SOURCES.get(value.strip().lower())
+    if source is None:
+        raise InvalidInput("use hf (Hugging Face trending), arxiv (new), or both")
+    return source
 
 
-def parse_options(text: str) -> Options:
-    """Parse the words after ``subscribe`` (or ``edit ID``); raises ``InvalidInput``."""
-    try:
-        words = shlex.split(text, posix=True)
-    except ValueError:  # an unbalanced quote: read the words as they are
-        words = text.split()
-    values: dict[str, object] = {}
-    topic: list[str] = []
-    i = 0
-
-    def take() -> str:
-        nonlocal i
-        if i + 1 >= len(words):
-            raise InvalidInput(f"{words[i]}: a value is missing")
-        i += 1
-        return words[i]
-
-    while i < len(words):
-        word = words[i]
-        key = word.lower()
-        nxt = words[i + 1] if i + 1 < len(words) else ""
-        if key == "at" and nxt[:1].isdigit():
-            values["at"] = parse_time(take())
-            after = words[i + 1] if i + 1 < len(words) else ""
-            if after and ("/" in after or after.lower() in _zones()):
-                values["timezone"] = parse_timezone(take())
-        elif key in {"tz", "timezone"}:
-            values["timezone"] = parse_timezone(take())
-        elif key == "on" and nxt and _looks_like_days(nxt):
-            values["weekdays"] = parse_days(take())
-        elif key == "every" and nxt.lower() in {"day", "weekday", "weekdays"}:
-            values["weekdays"] = _DAY_WORDS["daily" if take().lower() == "day" else "weekdays"]
-        elif key in {"daily", "weekdays", "weekends"} and len(words) > 1:
-            values["weekdays"] = _DAY_WORDS[key]
-        elif key == "count":
-            values["count"] = _number("count", take(), 1, MAX_COUNT)
-        elif key in {"min-upvotes", "min_upvotes"}:
-            values["min_upvotes"] = _number("min-upvotes", take(), 0, 100_000)
-        elif key == "source":
-            value = take().lower()
-            if value not in _SOURCES:
-                raise InvalidInput("source: use hf (Hugging Face trending), arxiv (new), or both")
-            values["source"] = _SOURCES[value]
-        elif key in {"cat", "category", "categories"}:
-            cats = tuple(c for c in take().split(",") if c)
-            for cat in cats:
-                if not _CATEGORY.match(cat):
-                    raise InvalidInput(f"cat: '{cat[:30]}' is not an arXiv category (e.g. cs.CL)")
-            values["categories"] = cats
-        elif key in {"quiet", "--quiet"}:
-            values["post_empty"] = False
-        else:
-            topic.append(_requote(word))
-        i += 1
-    if topic:
-        values["topic"] = " ".join(topic)
-    return Options(**values, given=frozenset(values))  # type: ignore[arg-type]
-
-
-def _requote(word: str) -> str:
-    # shlex removed the quotes of a quoted phrase; the search grammar wants them back.
-    return f'"{word}"' if " " in word else word
+def parse_categories(value: str) -> tuple[str, ...]:
+    """``cs.CL,cs.LG``: arXiv categories, or whole archives (``cs``)."""
+    cats = tuple(c.strip() for c in value.split(",") if c.strip())
+    for cat in cats:
+        if not _CATEGORY.match(cat):
+            raise InvalidInput(f"'{cat[:30]}' is not an arXiv category (e.g. cs.CL)")
+    if not cats:
+        raise InvalidInput("which categories? e.g. cs.CL,cs.LG")
+    return cats
 
 
 def describe(sub: Subscription) -> str:

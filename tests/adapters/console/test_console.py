@@ -13,6 +13,7 @@ from adapters.console.outbound import ConsoleOutbound
 from bot.api import PaperService
 from bot.delivery.scheduler import Scheduler
 from bot.models import Card, Reply
+from bot.store import Store
 from tests.fakes import FakeClock
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -97,7 +98,7 @@ def test_paper_text_cannot_drive_the_terminal() -> None:
 
 
 async def test_a_subscription_posts_into_the_terminal(
-    desk: PaperService, clock: list[dt.datetime]
+    desk: PaperService, clock: list[dt.datetime], fresh_store: Store
 ) -> None:
     clock[0] = dt.datetime(2026, 7, 1, 8, 59, tzinfo=dt.UTC)  # the desk's clock
     fake = FakeClock(clock[0])
@@ -107,7 +108,7 @@ async def test_a_subscription_posts_into_the_terminal(
     async def idle(_: float) -> None:  # the background loop waits; the test ticks
         await never.wait()
 
-    scheduler = Scheduler(desk.store, ConsoleOutbound(out), clock=fake, sleep=idle)
+    scheduler = Scheduler(fresh_store, ConsoleOutbound(out), clock=fake, sleep=idle)
     lines = ["/papers subscribe diffusion at 09:00 daily count 2", "/papers digest on count 1"]
 
     async def ask(prompt: str) -> str | None:

@@ -23,6 +23,7 @@ with warnings.catch_warnings():
 
 from adapters.discord.app import PaperBot
 from bot.api import PaperService
+from bot.store import Store
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.adapters.discord.fake_gateway import ADMIN_PERMS, FakeGateway
 
@@ -66,6 +67,7 @@ class Bot:
     gateway: FakeGateway
     fake: FakeDiscord
     service: PaperService
+    store: Store
 
     async def command(
         self,
@@ -137,12 +139,14 @@ class Bot:
 
 
 @pytest.fixture
-async def bot(fake_discord: FakeDiscord, desk: PaperService) -> AsyncIterator[Bot]:
+async def bot(
+    fake_discord: FakeDiscord, desk: PaperService, fresh_store: Store
+) -> AsyncIterator[Bot]:
     client = PaperBot(desk, guild_ready_timeout=0.1)
     task = asyncio.create_task(client.start("test-token"))
     try:
         await asyncio.wait_for(client.wait_until_ready(), 10)
-        yield Bot(client, fake_discord.gateway, fake_discord, desk)
+        yield Bot(client, fake_discord.gateway, fake_discord, desk, fresh_store)
     finally:
         await client.close()
         await asyncio.wait_for(task, 10)

@@ -15,15 +15,36 @@ async def test_commands_are_synced_with_typed_options(bot: Bot) -> None:
     papers, channel = bot.gateway.synced
     assert (papers["name"], channel["name"]) == ("papers", "papers-channel")
     subs = {o["name"]: o for o in papers["options"]}
-    assert set(subs) == {"trending", "search", "paper", "subscriptions", "digest", "help"}
+    assert set(subs) == {
+        "trending",
+        "trending-here",
+        "search",
+        "paper",
+        "subscriptions",
+        "digest",
+        "save",
+        "like",
+        "dismiss",
+        "unsave",
+        "saved",
+        "help",
+    }
     period = {o["name"]: o for o in subs["trending"]["options"]}["period"]
     assert [c["value"] for c in period["choices"]] == ["day", "week", "month"]
     query = subs["search"]["options"][0]
-    assert query["autocomplete"] is True
+    assert query["autocomplete"] is True and query["required"] is True
     changes = {o["name"]: o for o in channel["options"]}
-    assert set(changes) == {"subscribe", "unsubscribe", "pause", "resume"}
-    count = {o["name"]: o for o in changes["subscribe"]["options"]}["count"]
-    assert (count["min_value"], count["max_value"]) == (1, 25)
+    assert set(changes) == {"subscribe", "edit", "unsubscribe", "pause", "resume"}
+    options = {o["name"]: o for o in changes["subscribe"]["options"]}
+    assert (options["count"]["min_value"], options["count"]["max_value"]) == (1, 25)
+    assert options["quiet"]["type"] == 5  # a boolean
+    assert options["categories"]["type"] == 3 and options["timezone"]["autocomplete"]
+    assert [c["value"] for c in options["source"]["choices"]] == ["hf", "arxiv", "both"]
+    edit = [o["name"] for o in changes["edit"]["options"]]
+    assert edit[0] == "subscription" and changes["edit"]["options"][0]["required"]
+    assert {"topic", "time", "categories", "quiet"} <= set(edit)
+    digest = {o["name"] for o in subs["digest"]["options"]}
+    assert {"action", "topic", "time", "timezone", "weekdays", "categories", "quiet"} <= digest
 
 
 async def test_only_the_channel_group_needs_manage_channels(bot: Bot) -> None:
@@ -53,7 +74,7 @@ async def test_trending_and_paper(bot: Bot) -> None:
     [answer] = bot.gateway.answers(token)
     assert answer["embeds"] and "components" in answer
     paper_id = answer["components"][0]["components"][0]["custom_id"].split(":")[-1]
-    token = await bot.command("paper", id=paper_id)
+    token = await bot.command("paper", paper=paper_id)
     [answer] = bot.gateway.answers(token)
     assert paper_id in answer["embeds"][0]["url"]
 
@@ -80,7 +101,7 @@ async def test_subscribe_list_pause_resume_unsubscribe(bot: Bot) -> None:
     )
     [answer] = bot.gateway.answers(token)
     assert "08:30" in answer["content"] and "Europe/Berlin" in answer["content"]
-    [sub] = await bot.service.store.subscriptions()
+    [sub] = await bot.store.subscriptions()
     assert sub.topic == "diffusion" and sub.count == 5 and sub.min_upvotes == 3
     token = await bot.command("subscriptions")
     [answer] = bot.gateway.answers(token)
@@ -88,11 +109,11 @@ async def test_subscribe_list_pause_resume_unsubscribe(bot: Bot) -> None:
     [choice] = await bot.autocomplete("unsubscribe", "subscription", "", group="papers-channel")
     assert choice["value"] == str(sub.id)
     await bot.channel_command("pause", subscription=str(sub.id))
-    assert not (await bot.service.store.get_subscription(sub.id)).active
+    assert not (await bot.store.get_subscription(sub.id)).active
     await bot.channel_command("resume", subscription=str(sub.id))
-    assert (await bot.service.store.get_subscription(sub.id)).active
+    assert (await bot.store.get_subscription(sub.id)).active
     await bot.channel_command("unsubscribe", subscription=str(sub.id))
-    assert await bot.service.store.subscriptions() == []
+    assert await bot.store.subscriptions() == []
 
 
 async def test_a_member_without_manage_channels_cannot_change_subscriptions(bot: Bot) -> None:
@@ -102,49 +123,50 @@ async def test_a_member_without_manage_channels_cannot_change_subscriptions(bot:
     callback = bot.gateway.callback_for(token)
     assert callback["data"]["flags"] & EPHEMERAL
     assert "Manage Channels" in callback["data"]["content"]
-    assert await bot.service.store.subscriptions() == []
+    assert await bot.store.subscriptions() == []
     # Reading is for everyone.
     token = await bot.command("search", READER_PERMS, query="diffusion")
     assert bot.gateway.answers(token)[0]["embeds"]
 
 
 async def test_digest_works_for_anyone_and_in_dms(bot: Bot) -> None:
-    token = await bot.command("digest", READER_PERMS, action="on", options="at 08:00 tz UTC")
+    token = await bot.command("digest", READER_PERMS, action="on", time="08:00", timezone="UTC")
     [answer] = bot.gateway.answers(token)
     assert answer["flags"] & EPHEMERAL
-    [sub] = await bot.service.store.subscriptions()
+    [sub] = await bot.store.subscriptions()
     assert sub.is_dm and sub.owner == "100000000000000300"
     token = await bot.command("digest", dm=True, user="100000000000000400", action="settings")
     assert "no DM digest" in bot.gateway.answers(token)[0]["content"]
     await bot.command("digest", READER_PERMS, action="off")
-    assert await bot.service.store.subscriptions() == []
+    assert await bot.store.subscriptions() == []
 
 
 async def test_the_whole_digest_works_in_a_dm_with_the_bot(bot: Bot) -> None:
     reader = "100000000000000400"
-    token = await bot.command("digest", dm=True, user=reader, action="on", options="diffusion")
+    token = await bot.command("digest", dm=True, user=reader, action="on", topic="diffusion")
     assert "DM digest is on" in bot.gateway.answers(token)[0]["content"]
-    [sub] = await bot.service.store.subscriptions()
+    [sub] = await bot.store.subscriptions()
     assert sub.is_dm and sub.owner == reader and sub.destination.workspace == ""
     await bot.command("digest", dm=True, user=reader, action="pause")
-    assert not (await bot.service.store.get_subscription(sub.id)).active
+    assert not (await bot.store.get_subscription(sub.id)).active
     await bot.command("digest", dm=True, user=reader, action="resume")
-    assert (await bot.service.store.get_subscription(sub.id)).active
+    assert (await bot.store.get_subscription(sub.id)).active
     token = await bot.command("subscriptions", dm=True, user=reader)
     assert "diffusion" in bot.gateway.answers(token)[0]["content"]
     # Changing a channel's posts means nothing in a DM.
     token = await bot.channel_command("pause", dm=True, followups=0, subscription=str(sub.id))
     assert "Manage Channels" in bot.gateway.callback_for(token)["data"]["content"]
-    assert (await bot.service.store.get_subscription(sub.id)).active
+    assert (await bot.store.get_subscription(sub.id)).active
 
 
-async def test_help_is_ephemeral(bot: Bot) -> None:
-    token = await bot.command("help", followups=0)
-    callback = bot.gateway.callback_for(token)
-    assert callback["type"] == 4 and callback["data"]["flags"] & EPHEMERAL
-    text = callback["data"]["content"]
-    assert "/papers search" in text and "/papers-channel subscribe" in text
+async def test_help_is_ephemeral_and_names_discords_commands(bot: Bot) -> None:
+    token = await bot.command("help")
+    [answer] = bot.gateway.answers(token)
+    assert answer["flags"] & EPHEMERAL
+    text = answer["embeds"][0]["description"]
+    assert "/papers search query:QUERY" in text and "/papers-channel subscribe" in text
     assert "/papers edit" not in text  # the terminal's commands are not Discord's
+    assert "/papers-channel edit subscription:N" in text and "time:08:30" in text
 
 
 async def test_each_button(bot: Bot) -> None:
@@ -177,18 +199,18 @@ async def test_a_mistake_is_shown_only_to_whoever_made_it(bot: Bot) -> None:
     assert token in bot.gateway.deleted  # the public "thinking…" message is gone
     [answer] = bot.gateway.answers(token)
     assert answer["flags"] & EPHEMERAL and "25:99" in answer["content"]
-    assert await bot.service.store.subscriptions() == []
+    assert await bot.store.subscriptions() == []
 
 
 async def test_a_member_without_manage_channels_cannot_pause(bot: Bot) -> None:
     await bot.channel_command("subscribe", topic="diffusion")
-    [sub] = await bot.service.store.subscriptions()
+    [sub] = await bot.store.subscriptions()
     for change in ("pause", "unsubscribe"):
         token = await bot.channel_command(
             change, READER_PERMS, followups=0, subscription=str(sub.id)
         )
         assert "Manage Channels" in bot.gateway.callback_for(token)["data"]["content"]
-    assert (await bot.service.store.get_subscription(sub.id)).active
+    assert (await bot.store.get_subscription(sub.id)).active
 
 
 async def test_hostile_paper_title_pings_nobody_and_fits(bot: Bot) -> None:
@@ -201,10 +223,8 @@ async def test_hostile_paper_title_pings_nobody_and_fits(bot: Bot) -> None:
         upvotes=1,
         source="hf",
     )
-    await bot.service.store.upsert_papers(
-        [evil], observed_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
-    )
-    token = await bot.command("paper", id="2607.99999")
+    await bot.store.upsert_papers([evil], observed_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+    token = await bot.command("paper", paper="2607.99999")
     [answer] = bot.gateway.answers(token)
     [embed] = answer["embeds"]
     assert len(embed["title"]) <= 256 and "@\u200beveryone" in embed["title"]

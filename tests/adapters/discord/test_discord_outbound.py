@@ -23,6 +23,7 @@ from bot.models import (
     Subscription,
 )
 from bot.replies import card_for
+from bot.store import Store
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.fakes import FakeClock
 
@@ -52,9 +53,9 @@ def message_for(
     return OutboundMessage(delivery, sub, reply or Reply(text="Today's papers", title="Today"))
 
 
-def scheduler(desk: PaperService, client: discord.Client) -> Scheduler:
+def scheduler(store: Store, client: discord.Client) -> Scheduler:
     clock = FakeClock(NEXT_MORNING)
-    return Scheduler(desk.store, DiscordOutbound(client), clock=clock, sleep=clock.sleep)
+    return Scheduler(store, DiscordOutbound(client), clock=clock, sleep=clock.sleep)
 
 
 def button_ids(post: dict[str, object]) -> list[str]:
@@ -64,10 +65,10 @@ def button_ids(post: dict[str, object]) -> list[str]:
 
 
 async def test_daily_post_goes_to_the_channel_as_embeds_with_buttons(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    await desk.desk.subscribe(ADMIN, "at 09:00 UTC on daily count 3")
-    report = await scheduler(desk, client).tick()
+    await desk.run_text("subscribe at 09:00 UTC on daily count 3", ADMIN)
+    report = await scheduler(fresh_store, client).tick()
     assert report.sent == 1
     [post] = fake_discord.to(CHANNEL)
     assert len(post["embeds"]) == 3
@@ -85,10 +86,10 @@ async def test_daily_post_goes_to_the_channel_as_embeds_with_buttons(
 
 
 async def test_dm_digest_opens_the_dm_channel(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    await desk.desk.digest(Caller("discord", USER, GUILD), "on at 09:00 UTC on daily count 2")
-    report = await scheduler(desk, client).tick()
+    await desk.run_text("digest on at 09:00 UTC on daily count 2", Caller("discord", USER, GUILD))
+    report = await scheduler(fresh_store, client).tick()
     assert report.sent == 1
     [opened] = [r for r in fake_discord.requests if r[1].endswith("/users/@me/channels")]
     assert str(opened[2]["recipient_id"]) == USER
@@ -97,35 +98,35 @@ async def test_dm_digest_opens_the_dm_channel(
 
 
 async def test_missing_access_pauses_the_subscription_and_tells_its_creator(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    await desk.desk.subscribe(ADMIN, "at 09:00 UTC on daily count 3")
+    await desk.run_text("subscribe at 09:00 UTC on daily count 3", ADMIN)
     fake_discord.failing[CHANNEL] = (403, 50001, "Missing Access")
-    report = await scheduler(desk, client).tick()
+    report = await scheduler(fresh_store, client).tick()
     assert report.paused == [1]
-    sub = await desk.store.get_subscription(1)
+    sub = await fresh_store.get_subscription(1)
     assert sub is not None and not sub.active
     [note] = fake_discord.to(fake_discord.dm_channels[USER])
     assert "paused" in note["content"] and note["allowed_mentions"]["parse"] == []
 
 
 async def test_unknown_channel_pauses_too(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    await desk.desk.subscribe(ADMIN, "at 09:00 UTC on daily count 3")
+    await desk.run_text("subscribe at 09:00 UTC on daily count 3", ADMIN)
     fake_discord.failing[CHANNEL] = (404, 10003, "Unknown Channel")
-    report = await scheduler(desk, client).tick()
+    report = await scheduler(fresh_store, client).tick()
     assert report.paused == [1] and report.sent == 0
 
 
 async def test_a_user_who_blocks_dms_is_paused_not_retried(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    await desk.desk.digest(Caller("discord", USER, GUILD), "on at 09:00 UTC on daily")
+    await desk.run_text("digest on at 09:00 UTC on daily", Caller("discord", USER, GUILD))
     fake_discord.blocked_dms.add(USER)
-    report = await scheduler(desk, client).tick()
+    report = await scheduler(fresh_store, client).tick()
     assert report.paused == [1] and report.retried == 0
-    sub = await desk.store.get_subscription(1)
+    sub = await fresh_store.get_subscription(1)
     assert sub is not None and not sub.active
 
 
@@ -158,9 +159,9 @@ async def test_a_429_is_waited_out_and_nothing_is_lost(
 
 
 async def test_a_big_digest_is_split_within_discords_limits(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    papers = await desk.store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
+    papers = await fresh_store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
     cards = tuple(card_for(p, reason="because") for p in papers[:23])
     reply = Reply(text="23 papers", title="A big day", cards=cards)
     result = await DiscordOutbound(client).send(

@@ -14,6 +14,7 @@ from bot.api import PaperService
 from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
 from bot.models import DeliveryStatus, Destination, Reply, Subscription
 from bot.replies import card_for
+from bot.store import Store
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.adapters.discord.test_discord_outbound import (
     ADMIN,
@@ -50,18 +51,18 @@ class DiesAfterSending:
 
 
 async def test_a_post_sent_before_a_crash_is_not_posted_again(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    await desk.desk.subscribe(ADMIN, "at 09:00 UTC on daily count 3")
-    before = scheduler(desk, client)
+    await desk.run_text("subscribe at 09:00 UTC on daily count 3", ADMIN)
+    before = scheduler(fresh_store, client)
     before.port = DiesAfterSending(DiscordOutbound(client))
     with pytest.raises(asyncio.CancelledError):
         await before.tick()
-    [delivery] = await desk.store.open_deliveries(due_by=dt.datetime(2026, 7, 3, tzinfo=dt.UTC))
+    [delivery] = await fresh_store.open_deliveries(due_by=dt.datetime(2026, 7, 3, tzinfo=dt.UTC))
     assert delivery.status is DeliveryStatus.PENDING  # maybe sent: the restart must ask
     fake_discord.say(CHANNEL, "good morning", user="42")
     fake_discord.nonce_window = 0  # the restart came after Discord forgot the nonces
-    report = await scheduler(desk, client).tick()  # a new process, a new port
+    report = await scheduler(fresh_store, client).tick()  # a new process, a new port
     assert (report.recovered, report.sent) == (1, 0)
     assert len([m for m in fake_discord.to(CHANNEL) if m["author"]["bot"]]) == 1
 
@@ -84,9 +85,9 @@ async def test_already_sent_reads_the_bots_own_marks_in_history(
 
 
 async def test_a_post_cut_short_by_a_crash_is_finished_not_repeated(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    papers = await desk.store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
+    papers = await fresh_store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
     cards = tuple(card_for(p, reason="because") for p in papers[:23])
     message = message_for(
         WHERE, Reply(text="23 papers", title="A big day", cards=cards), slot=RECENT
@@ -131,10 +132,10 @@ async def test_without_read_message_history_discord_still_drops_a_quick_resend(
 
 
 async def test_a_paused_subscription_is_told_the_discord_command_to_resume(
-    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService
+    fake_discord: FakeDiscord, client: discord.Client, desk: PaperService, fresh_store: Store
 ) -> None:
-    await desk.desk.subscribe(ADMIN, "at 09:00 UTC on daily")
+    await desk.run_text("subscribe at 09:00 UTC on daily", ADMIN)
     fake_discord.failing[CHANNEL] = (403, 50001, "Missing Access")
-    await scheduler(desk, client).tick()
+    await scheduler(fresh_store, client).tick()
     [note] = fake_discord.to(fake_discord.dm_channels[ADMIN.user])
-    assert "/papers-channel resume 1" in note["content"]
+    assert "/papers-channel resume subscription:1" in note["content"]

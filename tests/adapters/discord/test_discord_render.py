@@ -8,7 +8,7 @@ from adapters.discord.render import MAX_EMBED_CHARS, card_embed, render_reply
 from adapters.discord.views import PaperButton, custom_id
 from bot.config import load_discord
 from bot.errors import ConfigError
-from bot.models import Paper, Reply
+from bot.models import ActionKind, Paper, Reply
 from bot.replies import card_for
 from tests.adapters.discord.fake_discord import check_message
 
@@ -58,7 +58,7 @@ def test_buttons_have_stable_ids_and_a_pdf_link() -> None:
     [row] = rows
     labels = [c["label"] for c in row["components"]]
     assert labels == ["Abstract", "Save", "Like", "Not interested", "PDF"]
-    assert row["components"][0]["custom_id"] == custom_id("abstract", "2401.00001")
+    assert row["components"][0]["custom_id"] == custom_id(ActionKind.ABSTRACT, "2401.00001")
     assert row["components"][4]["url"] == "https://arxiv.org/pdf/2401.00001"
     # The same id parses back after a restart, with no view kept in memory.
     assert PaperButton.__discord_ui_compiled_template__.fullmatch("paperbot:save:2401.00001")

@@ -15,6 +15,7 @@ from bot.api import PaperService
 from bot.config import DiscordSettings
 from bot.delivery.scheduler import Scheduler
 from bot.models import Caller
+from bot.store import Store
 from tests.adapters.discord.conftest import Bot
 from tests.adapters.discord.fake_discord import BOT_ID, FakeDiscord
 from tests.adapters.discord.fake_gateway import GUILD, shard_of
@@ -60,9 +61,9 @@ async def test_run_discord_syncs_commands_and_logs_the_invite(
 
 
 async def test_the_scheduler_runs_inside_the_bot_and_posts(
-    fake_discord: FakeDiscord, desk: PaperService
+    fake_discord: FakeDiscord, desk: PaperService, fresh_store: Store
 ) -> None:
-    await desk.desk.subscribe(Caller("discord", "300", "100", "200"), "at 09:00 UTC on daily")
+    await desk.run_text("subscribe at 09:00 UTC on daily", Caller("discord", "300", "100", "200"))
     clock = FakeClock(dt.datetime(2026, 7, 2, 9, 0, 30, tzinfo=dt.UTC))
     parked = asyncio.Event()
 
@@ -72,7 +73,7 @@ async def test_the_scheduler_runs_inside_the_bot_and_posts(
     bot = PaperBot(
         desk,
         guild_ready_timeout=0.1,
-        scheduler_for=lambda port: Scheduler(desk.store, port, clock=clock, sleep=park),
+        scheduler_for=lambda port: Scheduler(fresh_store, port, clock=clock, sleep=park),
     )
     task = asyncio.create_task(bot.start("test-token"))
     try:
@@ -86,7 +87,7 @@ async def test_the_scheduler_runs_inside_the_bot_and_posts(
 
 
 async def test_two_shards_when_discord_asks_for_them_and_commands_still_work(
-    fake_discord: FakeDiscord, desk: PaperService
+    fake_discord: FakeDiscord, desk: PaperService, fresh_store: Store
 ) -> None:
     gateway = fake_discord.gateway
     gateway.shards = 2  # GET /gateway/bot recommends two: no setting, no code change
@@ -105,7 +106,7 @@ async def test_two_shards_when_discord_asks_for_them_and_commands_still_work(
         assert guild is not None and guild.shard_id == shard_of(GUILD, 2)
         assert {r.name for r in guild.roles} == {"@everyone", "Moderators"}
         assert guild.me is not None and guild.me.id == BOT_ID
-        bot = Bot(client, gateway, fake_discord, desk)
+        bot = Bot(client, gateway, fake_discord, desk, fresh_store)
         await bot.channel_command("subscribe", topic="diffusion")
         token = await bot.command("digest", dm=True, user="100000000000000400", action="on")
         assert "DM digest is on" in gateway.answers(token)[0]["content"]
@@ -114,5 +115,5 @@ async def test_two_shards_when_discord_asks_for_them_and_commands_still_work(
     finally:
         await client.close()
         await asyncio.wait_for(task, 10)
-    channel_sub, dm_sub = sorted(await desk.store.subscriptions(), key=lambda s: s.is_dm)
+    channel_sub, dm_sub = sorted(await fresh_store.subscriptions(), key=lambda s: s.is_dm)
     assert channel_sub.topic == "diffusion" and dm_sub.is_dm

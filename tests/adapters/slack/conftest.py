@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot.api import PaperService
+from bot.store import Store
 from tests.adapters.slack.fake_web_api import FakeSlack
 from tests.adapters.slack.harness import Harness, harness_for
 
@@ -35,7 +36,9 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def slack(fake_slack: FakeSlack, desk: PaperService) -> AsyncIterator[Harness]:
+async def slack(
+    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store
+) -> AsyncIterator[Harness]:
     """The real Bolt app in single-workspace mode on a private copy of the snapshot."""
-    async for harness in harness_for(fake_slack, desk):
+    async for harness in harness_for(fake_slack, desk, fresh_store):
         yield harness

@@ -14,6 +14,7 @@ import httpx
 from adapters.slack.app import SlackBot, build_slack, serve_http
 from bot.api import PaperService
 from bot.config import SlackSettings
+from bot.store import Store
 from tests.adapters.slack.fake_web_api import CHANNEL, SECRET, TEAM, FakeSlack, sign
 
 __all__ = ["Harness", "harness_for", "settings_for"]
@@ -27,6 +28,7 @@ class Harness:
     fake: FakeSlack
     http: httpx.AsyncClient
     service: PaperService
+    store: Store
     secret: str = SECRET
 
     async def post(
@@ -114,10 +116,12 @@ def settings_for(fake: FakeSlack, **kw: Any) -> SlackSettings:
     return SlackSettings(**values)
 
 
-async def harness_for(fake: FakeSlack, service: PaperService, **kw: Any) -> AsyncIterator[Harness]:
-    bot = build_slack(service, service.store, settings_for(fake, **kw))
+async def harness_for(
+    fake: FakeSlack, service: PaperService, store: Store, **kw: Any
+) -> AsyncIterator[Harness]:
+    bot = build_slack(service, store, settings_for(fake, **kw))
     async with (
         serve_http(bot.bolt, "127.0.0.1", 0) as port,
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
     ):
-        yield Harness(bot, fake, http, service)
+        yield Harness(bot, fake, http, service, store)

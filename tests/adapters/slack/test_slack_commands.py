@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api import PaperService
+from bot.store import Store
 from tests.adapters.slack.fake_web_api import FakeSlack
 from tests.adapters.slack.harness import Harness, harness_for
 
@@ -85,7 +86,7 @@ async def test_subscribe_list_pause_resume_unsubscribe(slack: Harness) -> None:
     options = "diffusion at 08:30 Europe/Berlin on mon-fri count 5 min-upvotes 10 source hf"
     answer = await ask(slack, f"subscribe {options}")
     assert answer["text"].startswith("Subscribed this channel: #1 'diffusion'")
-    [sub] = await slack.service.store.subscriptions()
+    [sub] = await slack.store.subscriptions()
     assert (sub.destination.workspace, sub.destination.channel, sub.owner) == ("T1", "C1", "U1")
     assert (sub.min_upvotes, sub.timezone, sub.count) == (10, "Europe/Berlin", 5)
     listed = await ask(slack, "subscriptions")
@@ -93,7 +94,7 @@ async def test_subscribe_list_pause_resume_unsubscribe(slack: Harness) -> None:
     assert (await ask(slack, "pause 1"))["text"].startswith("Paused")
     assert (await ask(slack, "resume 1"))["text"].startswith("Resumed")
     assert (await ask(slack, "unsubscribe 1"))["text"] == "Removed subscription #1."
-    assert await slack.service.store.subscriptions() == []
+    assert await slack.store.subscriptions() == []
 
 
 async def test_only_the_creator_or_an_admin_changes_a_subscription(slack: Harness) -> None:
@@ -106,10 +107,9 @@ async def test_only_the_creator_or_an_admin_changes_a_subscription(slack: Harnes
 
 
 async def test_anyone_may_change_subscriptions_when_configured(
-    fake_slack: FakeSlack, desk: PaperService
+    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store
 ) -> None:
-
-    async for open_slack in harness_for(fake_slack, desk, anyone_manages=True):
+    async for open_slack in harness_for(fake_slack, desk, fresh_store, anyone_manages=True):
         await ask(open_slack, "subscribe")
         assert (await ask(open_slack, "pause 1", user="U2"))["text"].startswith("Paused")
         assert fake_slack.of("users.info") == []  # no need to ask who is an admin
@@ -123,7 +123,7 @@ async def test_subscribe_in_a_dm_points_to_the_digest(slack: Harness) -> None:
 async def test_digest_on_status_off(slack: Harness) -> None:
     on = await ask(slack, "digest on transformers at 07:00 UTC on daily count 3")
     assert on["text"].startswith("Your DM digest is on")
-    dm = await slack.service.store.dm_subscription("slack", "T1", "U1")
+    dm = await slack.store.dm_subscription("slack", "T1", "U1")
     assert dm is not None and dm.topic == "transformers" and dm.count == 3
     assert "Your DM digest" in (await ask(slack, "digest"))["text"]
     assert (await ask(slack, "digest pause"))["text"].startswith("Paused")

@@ -44,7 +44,7 @@ async def test_save_button_records_the_signal_and_answers_privately(slack: Harne
     paper = first_paper(await trending(slack))
     answer = await answer_to(slack, slack.click("paper_save", paper))
     assert answer["text"].startswith("Saved") and answer["replace_original"] is False
-    signals = await slack.service.store.user_signals("slack", "U1")
+    signals = await slack.store.user_signals("slack", "U1")
     assert signals[Signal.SAVE] == [paper]
 
 
@@ -52,7 +52,7 @@ async def test_like_and_not_interested_buttons(slack: Harness) -> None:
     paper = first_paper(await trending(slack))
     assert (await answer_to(slack, slack.click("paper_like", paper)))["text"].startswith("Liked")
     await answer_to(slack, slack.click("paper_dismiss", paper))
-    signals = await slack.service.store.user_signals("slack", "U1")
+    signals = await slack.store.user_signals("slack", "U1")
     assert signals[Signal.LIKE] == [paper] and signals[Signal.DISMISS] == [paper]
 
 
@@ -63,7 +63,7 @@ async def test_abstract_button_expands_the_message_in_place(slack: Harness) -> N
     answer = await answer_to(slack, slack.click("paper_abstract", paper, message=message))
     assert answer["replace_original"] is True
     assert len(answer["blocks"]) == len(shown["blocks"])
-    stored = await slack.service.store.get_paper(paper)
+    stored = await slack.store.get_paper(paper)
     assert stored is not None
     [section] = [b for b in answer["blocks"] if b.get("block_id") == f"paper:{paper}"]
     folded = next(b for b in shown["blocks"] if b.get("block_id") == f"paper:{paper}")
@@ -95,7 +95,7 @@ async def test_app_home_shows_and_changes_the_dm_digest(slack: Harness) -> None:
     assert (await slack.click("home_digest_on", "on", view=True)).status_code == 200
     second = (await slack.fake.wait_for("views.publish", 2))[1]
     assert "home_digest_pause" in json.dumps(second["view"])
-    dm = await slack.service.store.dm_subscription("slack", "T1", "U1")
+    dm = await slack.store.dm_subscription("slack", "T1", "U1")
     assert dm is not None and dm.active
 
 
@@ -108,7 +108,7 @@ async def test_app_home_lists_saved_papers_and_removes_one(slack: Harness) -> No
     await slack.click("home_forget", paper, view=True)
     after = (await slack.fake.wait_for("views.publish", 2))[1]
     assert f"Removed {paper}" in json.dumps(after["view"])
-    assert (await slack.service.store.user_signals("slack", "U1"))[Signal.SAVE] == []
+    assert (await slack.store.user_signals("slack", "U1"))[Signal.SAVE] == []
 
 
 # -- signing -------------------------------------------------------------------------
@@ -176,7 +176,7 @@ async def test_hostile_paper_title_is_escaped_and_cut(slack: Harness) -> None:
         upvotes=999,
         categories=("cs.CL",),
     )
-    await slack.service.store.upsert_papers([hostile], observed_at=dt.datetime.now(dt.UTC))
+    await slack.store.upsert_papers([hostile], observed_at=dt.datetime.now(dt.UTC))
     for command in ("paper 2607.99999", "trending day share"):
         answer = await answer_to(slack, slack.command(command))
         text = json.dumps(answer)

@@ -24,7 +24,7 @@ async def command(slack: Harness, text: str, **kw: str) -> str:
 
 
 def scheduler(slack: Harness, clock: FakeClock) -> Scheduler:
-    return Scheduler(slack.service.store, slack.bot.outbound, clock=clock, sleep=clock.sleep)
+    return Scheduler(slack.store, slack.bot.outbound, clock=clock, sleep=clock.sleep)
 
 
 def message_for(where: Destination, reply: Reply | None = None, sub_id: int = 7) -> OutboundMessage:
@@ -51,11 +51,11 @@ async def test_daily_post_goes_to_the_channel_with_its_key(slack: Harness) -> No
     assert post["blocks"][0]["type"] == "header"
     assert sum(b.get("block_id", "").startswith("paper:") for b in post["blocks"]) == 3
     # After a crash the scheduler asks before posting again: the history says yes.
-    [delivery] = await slack.service.store.open_deliveries(due_by=NEXT_MORNING) or [None]
+    [delivery] = await slack.store.open_deliveries(due_by=NEXT_MORNING) or [None]
     assert delivery is None  # sent, so not open
-    sub = await slack.service.store.get_subscription(1)
+    sub = await slack.store.get_subscription(1)
     assert sub is not None
-    posted = await slack.service.store.get_delivery(1, NEXT_MORNING.replace(second=0))
+    posted = await slack.store.get_delivery(1, NEXT_MORNING.replace(second=0))
     assert posted is not None
     message = OutboundMessage(posted, sub, Reply(text="x"))
     assert await slack.bot.outbound.already_sent(message) is True
@@ -72,7 +72,7 @@ async def test_dm_digest_opens_the_dm_channel(slack: Harness) -> None:
 
 
 async def test_a_long_digest_is_split_within_fifty_blocks(slack: Harness) -> None:
-    papers = await slack.service.store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
+    papers = await slack.store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
     cards = tuple(card_for(p, reason="because") for p in papers[:25])
     reply = Reply(text="25 papers", title="A big day", cards=cards)
     result = await slack.bot.outbound.send(message_for(Destination("slack", "T1", "C1"), reply))
@@ -128,7 +128,7 @@ async def test_a_lost_channel_pauses_and_tells_the_creator_by_dm(slack: Harness)
     slack.fake.fail("chat.postMessage", "channel_not_found")
     report = await scheduler(slack, FakeClock(NEXT_MORNING)).tick()
     assert report.paused == [1]
-    sub = await slack.service.store.get_subscription(1)
+    sub = await slack.store.get_subscription(1)
     assert sub is not None and not sub.active and "channel_not_found" in sub.paused_reason
     assert slack.fake.of("conversations.open")[-1]["users"] == "U5"
     told = slack.fake.of("chat.postMessage")[-1]
@@ -149,7 +149,7 @@ async def test_ratelimited_post_is_retried_after_the_wait(slack: Harness) -> Non
 
 
 async def _two_part_reply(slack: Harness) -> Reply:
-    papers = await slack.service.store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
+    papers = await slack.store.papers_between(dt.date(2026, 6, 1), dt.date(2026, 7, 1))
     cards = tuple(card_for(p, reason="because") for p in papers[:25])
     return Reply(text="25 papers", title="A big day", cards=cards)
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.slack.render import MAX_BLOCKS, escape, fit, render_reply
-from bot.models import Card, Link, Reply
+from bot.models import Action, ActionKind, Card, Link, LinkKind, Reply
 from tests.adapters.slack.fake_web_api import violations
 
 HOSTILE = st.text(alphabet=st.sampled_from("<>&!@#*_~`|abc xyz\n"), max_size=6000)
@@ -26,7 +26,11 @@ def card(n: int, text: str) -> Card:
         summary=text,
         abstract=text,
         reason=text,
-        links=(Link("PDF", f"https://arxiv.org/pdf/2607.{n:05d}"),),
+        links=(Link(LinkKind.PDF, "PDF", f"https://arxiv.org/pdf/2607.{n:05d}"),),
+        actions=(
+            *(Action(kind, f"2607.{n:05d}") for kind in ActionKind if not kind.is_link),
+            Action(ActionKind.PDF, f"2607.{n:05d}", f"https://arxiv.org/pdf/2607.{n:05d}"),
+        ),
     )
 
 

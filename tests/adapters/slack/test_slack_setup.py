@@ -84,10 +84,10 @@ def test_run_slack_without_settings_exits_with_the_name(
 
 
 async def test_run_slack_posts_through_its_scheduler_until_stopped(
-    fake_slack: FakeSlack, desk: PaperService
+    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store
 ) -> None:
     clock = FakeClock(dt.datetime(2026, 7, 2, 9, 0, 30, tzinfo=dt.UTC))
-    await desk.store.add_subscription(
+    await fresh_store.add_subscription(
         Subscription(
             id=0,
             destination=Destination("slack", "T1", "C1"),
@@ -103,11 +103,11 @@ async def test_run_slack_posts_through_its_scheduler_until_stopped(
         stop.set()
 
     def scheduler_for(port: Outbound) -> Scheduler:
-        return Scheduler(desk.store, port, clock=clock, sleep=sleep)
+        return Scheduler(fresh_store, port, clock=clock, sleep=sleep)
 
     run = run_slack(
         desk,
-        desk.store,
+        fresh_store,
         settings_for(fake_slack),
         scheduler_for=scheduler_for,
         host="127.0.0.1",
@@ -119,7 +119,9 @@ async def test_run_slack_posts_through_its_scheduler_until_stopped(
     assert post["channel"] == "C1" and post["blocks"][0]["type"] == "header"
 
 
-async def test_socket_mode_answers_a_command(fake_slack: FakeSlack, desk: PaperService) -> None:
+async def test_socket_mode_answers_a_command(
+    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store
+) -> None:
 
     settings = settings_for(fake_slack, app_token="xapp-1", signing_secret=None)
     command = {
@@ -139,7 +141,7 @@ async def test_socket_mode_answers_a_command(fake_slack: FakeSlack, desk: PaperS
             "payload": command,
         }
     )
-    bot = build_slack(desk, desk.store, settings)
+    bot = build_slack(desk, fresh_store, settings)
     async with serve_socket(bot.bolt, settings):
         [ack] = await fake_slack.wait_for("socket_ack")
         [answer] = await fake_slack.wait_for("respond")
@@ -156,11 +158,11 @@ async def test_socket_mode_answers_a_command(fake_slack: FakeSlack, desk: PaperS
 # 3.13 deprecates; that is theirs to change, and nothing else may warn here.
 @pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 async def test_oauth_install_stores_the_workspace_and_serves_it(
-    fake_slack: FakeSlack, desk: PaperService
+    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store
 ) -> None:
 
     settings = settings_for(fake_slack, bot_token=None, client_id="1.2", client_secret="cs")
-    bot = build_slack(desk, desk.store, settings)
+    bot = build_slack(desk, fresh_store, settings)
     async with (
         serve_http(bot.bolt, "127.0.0.1", 0) as port,
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
@@ -178,10 +180,10 @@ async def test_oauth_install_stores_the_workspace_and_serves_it(
         )
         assert done.status_code == 200, done.text
         assert fake_slack.of("oauth.v2.access")[0]["code"] == "abc"
-        stored = await desk.store.find_bot("slack", "", "T9")
+        stored = await fresh_store.find_bot("slack", "", "T9")
         assert stored is not None and stored["bot_token"] == "xoxb-installed"
 
-        harness = Harness(bot, fake_slack, http, desk)
+        harness = Harness(bot, fake_slack, http, desk, fresh_store)
         await harness.command("help", team="T9")
         [answer] = await fake_slack.wait_for("respond")
         assert "/papers search" in answer["text"]

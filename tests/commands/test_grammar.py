@@ -1,0 +1,112 @@
+"""The text grammar of the command table: what people type becomes checked values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.commands import TEXT, bind, find, parse_text, subscription_options
+from bot.errors import InvalidInput
+from bot.models import Source
+from bot.subscriptions.options import Options, parse_days, parse_time, parse_timezone
+
+
+def parse_options(text: str) -> Options:
+    """What ``/papers subscribe TEXT`` sets."""
+    return subscription_options(bind(parse_text(f"subscribe {text}"), None, TEXT))
+
+
+def test_the_documented_example() -> None:
+    o = parse_options(
+        "diffusion at 08:30 Europe/Berlin on mon-fri count 5 min-upvotes 10 source hf"
+    )
+    assert o.topic == "diffusion"
+    assert o.at == dt.time(8, 30) and o.timezone == "Europe/Berlin"
+    assert o.weekdays == frozenset(range(5))
+    assert (o.count, o.min_upvotes, o.source) == (5, 10, Source.HF)
+
+
+def test_topic_keeps_search_syntax_and_words_like_on() -> None:
+    assert (
+        parse_options('"flow matching" author:lecun -survey').topic
+        == '"flow matching" author:lecun -survey'
+    )
+    assert parse_options("attention on graphs").topic == "attention on graphs"
+    assert parse_options("robots daily quiet cat cs.RO,cs.AI").weekdays == frozenset(range(7))
+    o = parse_options("robots at 9pm tz asia/kolkata on sat,sun source both")
+    assert (o.at, o.timezone, o.weekdays, o.source) == (
+        dt.time(21),
+        "Asia/Kolkata",
+        frozenset({5, 6}),
+        Source.BOTH,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("x at 25:00", "at: '25:00' is not a time of day"),
+        ("x at 12:75", "at:"),
+        ("x at 13pm", "at:"),
+        ("x tz Mars/Olympus", "tz: unknown timezone"),
+        ("x tz Europe/Berln", "did you mean Europe/Berlin"),
+        ("x count 0", "count: must be a whole number from 1 to 25"),
+        ("x count 500", "count:"),
+        ("x count five", "count:"),
+        ("x min-upvotes -3", "min-upvotes:"),
+        ("x on mon-funday", "on: unknown weekday 'funday'"),
+        ("x on thrusday", "on: unknown weekday 'thrusday'"),
+        ("x source rss", "source: use hf"),
+        ("x cat 'cs CL'", "cat:"),
+        ("x count", "count: a value is missing"),
+    ],
+)
+def test_bad_values_name_the_field(text: str, field: str) -> None:
+    with pytest.raises(InvalidInput, match=field.replace("(", r"\(")):
+        parse_options(text)
+
+
+def test_small_parsers() -> None:
+    assert parse_time("8") == dt.time(8) and parse_time("12am") == dt.time(0)
+    assert parse_time("12pm") == dt.time(12) and parse_time("20h") == dt.time(20)
+    assert parse_timezone("utc") == "UTC"
+    assert parse_days("fri-mon") == frozenset({4, 5, 6, 0})
+    assert parse_days("Monday, Wednesday") == frozenset({0, 2})
+
+
+def test_the_command_and_its_words() -> None:
+    assert parse_text("/papers search diffusion models").command is find("search")
+    assert parse_text("/papers search diffusion models").raw == {"query": "diffusion models"}
+    week = parse_text("trending week")
+    assert (week.command.name, week.raw) == ("trending", {"period": "week"})
+    assert parse_text("/papers").command.name == "help"
+    assert parse_text("").command.name == "help"
+    assert parse_text("trending here").command.name == "trending-here"
+    assert parse_text("TOP day robots").raw == {"period": "day", "topic": "robots"}
+
+
+def test_share_is_a_word_of_shareable_commands_only() -> None:
+    shared = parse_text("search flow matching share")
+    assert shared.share and shared.raw == {"query": "flow matching"}
+    with pytest.raises(InvalidInput, match="Unexpected 'share'"):
+        parse_text("saved share")
+
+
+def test_quoted_phrases_stay_whole_in_topics_and_queries() -> None:
+    invocation = parse_text('search author:"Yann LeCun" "energy based"')
+    assert invocation.raw == {"query": 'author:"Yann LeCun" "energy based"'}
+
+
+def test_words_a_command_does_not_take_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="Unexpected 'now'"):
+        parse_text("pause 3 now")
+    with pytest.raises(InvalidInput, match="Unknown command 'frobnicate'"):
+        parse_text("frobnicate")
+
+
+def test_every_wrong_value_is_named_at_once() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_options("x at 25:00 tz Mars/Olympus count 500")
+    lines = str(caught.value).splitlines()
+    assert [line.split(":")[0] for line in lines] == ["at", "tz", "count"]
