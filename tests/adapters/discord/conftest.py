@@ -59,6 +59,13 @@ async def client(fake_discord: FakeDiscord) -> AsyncIterator[discord.Client]:
         await bot.close()
 
 
+def _option_type(value: Any) -> int:
+    """Discord's type of an option value: boolean 5, integer 4, string 3."""
+    if isinstance(value, bool):
+        return 5
+    return 4 if isinstance(value, int) else 3
+
+
 @dataclass
 class Bot:
     """The real auto-sharded bot connected to the fake gateway, and ways to poke it."""
@@ -83,10 +90,7 @@ class Bot:
         """``/papers sub option=value ...`` (or ``/{group} sub ...``); returns the
         interaction token once the bot has answered (its callback and ``followups``
         follow-up messages)."""
-        opts = [
-            {"name": k, "type": 4 if isinstance(v, int) else 3, "value": v}
-            for k, v in options.items()
-        ]
+        opts = [{"name": k, "type": _option_type(v), "value": v} for k, v in options.items()]
         data = {
             "id": "1",
             "name": group,
