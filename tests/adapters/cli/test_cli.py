@@ -49,9 +49,19 @@ def test_search_paper_and_errors(snapshot_db: str) -> None:
     assert "1. Tensor Product Attention Is All You Need" in found.stdout
     paper = paperbot("paper", "https://arxiv.org/abs/2405.15738v1", env=env)
     assert paper.returncode == 0 and "ConvLLaVA" in paper.stdout
-    bad = paperbot("trending", "fortnight", env=env)
+    bad = paperbot("trending", "-n", "0", env=env)
     assert bad.returncode == 1
-    assert bad.stderr.strip() == "paperbot: 'fortnight' is not a period: use day, week or month"
+    assert bad.stderr.strip() == "paperbot: -n: must be a whole number from 1 to 50"
+
+
+def test_one_shot_commands_take_the_chats_words(snapshot_db: str) -> None:
+    env = {"PAPERBOT_DATABASE_URL": snapshot_db}
+    topic = paperbot("trending", "month", "diffusion", "-n", "3", env=env)
+    assert topic.returncode == 0, topic.stderr
+    assert topic.stdout.startswith("Trending") and "'diffusion'" in topic.stdout
+    assert "3. " in topic.stdout and "4. " not in topic.stdout
+    more = paperbot("search", "diffusion", env=env)
+    assert "More: paperbot search diffusion page:2" in more.stdout
 
 
 def test_offline_fetch_is_one_clear_line(tmp_path: Path) -> None:
