@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "Action",
@@ -85,7 +86,7 @@ def merge(old: Paper, new: Paper) -> Paper:
     # and an arXiv record of one paper) just fill each other's blanks. That keeps the
     # merge independent of the order files arrive in, so a re-import changes nothing.
     newer = (new.version or 0) > (old.version or 0)
-    merged = {}
+    merged: dict[str, Any] = {}
     for name in _PAPER_FIELDS:
         a, b = getattr(old, name), getattr(new, name)
         if name == "upvotes" or name == "comments" or name == "github_stars":

@@ -9,9 +9,10 @@ import datetime as dt
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from adapters.cli.progress import progress_bar
 from adapters.cli.wiring import build_scheduler, open_app
@@ -29,7 +30,7 @@ __all__ = ["CLI", "build_parser", "fetch_days", "main"]
 
 log = logging.getLogger("bot")
 
-Run = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+Run = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 # Table options that the command line takes as flags, not as words.
 FLAGS = {"count": ("-n", "--count")}
@@ -90,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _chat_parser(sub: argparse._SubParsersAction, command: Command) -> None:  # type: ignore[type-arg]
+def _chat_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], command: Command
+) -> None:
     """A sub-command for a table command: its words as in the chat, flags for some options."""
     aliases = [a for a in command.aliases if " " not in a]
     p = sub.add_parser(command.name, aliases=aliases, help=command.help)

@@ -35,8 +35,13 @@ def _read_line(
         line: str | None = input(prompt)
     except EOFError:
         line = None
+
+    def deliver() -> None:
+        if not done.done():
+            done.set_result(line)
+
     with contextlib.suppress(RuntimeError):  # the loop closed while we waited: nobody cares
-        loop.call_soon_threadsafe(lambda: done.done() or done.set_result(line))
+        loop.call_soon_threadsafe(deliver)
 
 
 async def ask_stdin(prompt: str) -> str | None:

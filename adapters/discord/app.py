@@ -23,7 +23,15 @@ from bot.delivery.outbound import Outbound
 from bot.errors import UserError
 from bot.models import ActionKind, Reply
 
-__all__ = ["PERMISSIONS", "SCOPES", "PaperBot", "invite_url", "run_discord", "use_api_url"]
+__all__ = [
+    "PERMISSIONS",
+    "SCOPES",
+    "PaperBot",
+    "PaperTree",
+    "invite_url",
+    "run_discord",
+    "use_api_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,22 @@ def use_api_url(api_url: str) -> None:
     discord.http.Route.BASE = api_url.rstrip("/")
 
 
+class PaperTree(app_commands.CommandTree[Any]):
+    """The command tree: an error no handler expected gets a short apology, and a log."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        log.error("command failed: %r", error, exc_info=error)
+        text = "Sorry, something went wrong on our side."
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+
 class PaperBot(discord.AutoShardedClient):
     """discord.py's automatic sharding: one shard or many, no code change."""
 
@@ -65,10 +89,9 @@ class PaperBot(discord.AutoShardedClient):
         self.service = service
         self.guild = guild
         self.outbound = DiscordOutbound(self)
-        self.tree = app_commands.CommandTree(self)
+        self.tree = PaperTree(self)
         for group in build_commands(service):
             self.tree.add_command(group)
-        self.tree.on_error = self._on_tree_error
         self._scheduler_for = scheduler_for
         self._scheduler_task: asyncio.Task[None] | None = None
 
@@ -109,18 +132,6 @@ class PaperBot(discord.AutoShardedClient):
             )
             return
         await send_reply(interaction, reply, ephemeral=True)
-
-    async def _on_tree_error(
-        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
-    ) -> None:
-        log.error("command failed: %r", error, exc_info=error)
-        text = "Sorry, something went wrong on our side."
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(
-                text, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
 
 
 async def run_discord(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
@@ -37,7 +37,9 @@ MANAGE_CHANNELS = discord.Permissions(manage_channels=True)
 _EVERYWHERE = app_commands.AppCommandContext(guild=True, dm_channel=True)
 _IN_SERVERS = app_commands.AppCommandContext(guild=True)
 
-Suggester = Callable[[discord.Interaction[Any], str], Awaitable[list[app_commands.Choice[str]]]]
+Suggester = Callable[
+    [discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
 
 
 def caller_of(interaction: discord.Interaction[Any]) -> Caller:

@@ -98,20 +98,20 @@ def _read(command: Command, words: list[str], syntax: Syntax) -> dict[str, str |
     while j < len(rest):
         word, key = rest[j], rest[j].lower()
         following = _unquote(rest[j + 1]) if j + 1 < len(rest) else None
-        arg = by_word.get(key)
-        if arg is not None and arg.kind is Kind.FLAG:
-            raw[arg.name] = True
+        option = by_word.get(key)
+        if option is not None and option.kind is Kind.FLAG:
+            raw[option.name] = True
             j += 1
-        elif arg is not None and not (
-            arg.accepts is not None and (following is None or not arg.accepts(key, following))
+        elif option is not None and not (
+            option.accepts is not None and (following is None or not option.accepts(key, following))
         ):
             if following is None:
                 raise InvalidInput(f"{key}: a value is missing")
-            raw[arg.name] = following
+            raw[option.name] = following
             j += 2
             after = _unquote(rest[j]) if j < len(rest) else ""
-            if arg.then and after and _fits(command.arg(arg.then), after):
-                raw[arg.then] = after
+            if option.then and after and _fits(command.arg(option.then), after):
+                raw[option.then] = after
                 j += 1
         elif key in bare and len(rest) > 1:
             raw[bare[key].name] = key
@@ -185,10 +185,10 @@ def _value(arg: Arg, raw: str | int | bool, syntax: Syntax) -> object:
         low, high = arg.low or 0, arg.high if arg.high is not None else 10**9
         if not isinstance(raw, int) and not text.isdigit():
             raise InvalidInput(f"must be a whole number from {low} to {high}")
-        number = int(raw) if isinstance(raw, int) else int(text)
-        if not low <= number <= high:
+        whole = int(raw) if isinstance(raw, int) else int(text)
+        if not low <= whole <= high:
             raise InvalidInput(f"must be a whole number from {low} to {high}")
-        return number
+        return whole
     if arg.kind is Kind.CHOICE:
         choice = arg.choice(text)
         if choice is None:

@@ -175,7 +175,7 @@ async def _subscribe(ctx: Context, call: Call) -> Reply:
 
 
 async def _subscriptions(ctx: Context, call: Call) -> Reply:
-    return await ctx.desk.list(call.who, call.syntax)
+    return await ctx.desk.overview(call.who, call.syntax)
 
 
 async def _edit(ctx: Context, call: Call) -> Reply:

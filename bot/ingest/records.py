@@ -68,7 +68,7 @@ def write_records(papers: Iterable[Paper], out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     opener = lzma.open if out.name.endswith(".xz") else open
     count = 0
-    with opener(out, "wt", encoding="utf-8") as fh:  # type: ignore[operator]
+    with opener(out, "wt", encoding="utf-8") as fh:
         for paper in papers:
             fh.write(json.dumps(record_from_paper(paper), ensure_ascii=False) + "\n")
             count += 1

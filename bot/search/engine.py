@@ -118,15 +118,16 @@ class Plan:
 
 def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan:
     """Decide how to ask the full-text index for ``query`` (see the module docstring)."""
-    filters = {
-        "authors": query.authors,
-        "excluded": query.excluded,
-        "categories": query.categories,
-        "since": query.since,
-        "until": query.until,
-        "min_upvotes": query.min_upvotes,
-        "phrases": query.phrases,
-    }
+    # Every stage filters alike; they differ in their words and where they look.
+    filters = TextQuery(
+        authors=query.authors,
+        excluded=query.excluded,
+        categories=query.categories,
+        since=query.since,
+        until=query.until,
+        min_upvotes=query.min_upvotes,
+        phrases=query.phrases,
+    )
     alternatives: dict[str, tuple[str, ...]] = {}
     groups: list[tuple[str, ...]] = []
     prefix: tuple[str, ...] = ()
@@ -153,11 +154,11 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan
     if groups and not query.phrases:
         # Most searches name a paper by its title or authors. The small titles index
         # can afford every word; then every word but one, for a misremembered word.
-        in_titles = TextQuery(
+        in_titles = replace(
+            filters,
             groups=tuple(groups[:8] + tail),
             prefix_last=bool(prefix),
             columns=("title", "authors"),
-            **filters,
         )
         stages.append(in_titles)
         if len(in_titles.groups) >= 3:
@@ -167,16 +168,17 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan
     # costs a long doclist, so only the five rarest words are required there.
     common = max(50, total_papers * _COMMON_SHARE)
     rare = [g for g in groups if df(g) < common] or groups
-    stages.append(TextQuery(groups=tuple(rare[:5] + tail), prefix_last=bool(prefix), **filters))
+    stages.append(replace(filters, groups=tuple(rare[:5] + tail), prefix_last=bool(prefix)))
     if len(groups) + len(tail) > 1:
         # Last resort: any of the rarest words, in titles.
         rescues.add(len(stages))
         stages.append(
-            TextQuery(
+            replace(
+                filters,
                 groups=tuple(groups[:3] + tail),
                 match_any=True,
                 columns=("title", "authors"),
-                **{**filters, "phrases": ()},
+                phrases=(),
             )
         )
     return Plan(tuple(stages), alternatives, frozenset(rescues))

@@ -296,7 +296,11 @@ class ArxivClient:
         if not words:
             return []
         search_query = " AND ".join(f"all:{w}" for w in words)
-        params = {"search_query": search_query, "start": start, "max_results": max_results}
+        params: dict[str, str | int] = {
+            "search_query": search_query,
+            "start": start,
+            "max_results": max_results,
+        }
         return await self._query(params)
 
     async def listing(self, category: str) -> list[Paper]:

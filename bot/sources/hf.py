@@ -195,7 +195,7 @@ class HFClient:
         papers: list[Paper] = []
         seen: set[str] = set()
         for page in range(_MAX_PAGES):
-            params = {"date": day.isoformat(), "limit": limit, "p": page}
+            params: dict[str, str | int] = {"date": day.isoformat(), "limit": limit, "p": page}
             data = await self._get_json("/api/daily_papers", params)
             if data is None:
                 break  # a 404: HF has no list for that day

@@ -60,7 +60,7 @@ class SubscriptionDesk:
         edit = syntax.example("edit", sub.id)
         return text_reply(f"Subscribed this channel: {describe(sub)}\nChange it with `{edit} ...`.")
 
-    async def list(self, caller: Caller, syntax: Syntax) -> Reply:
+    async def overview(self, caller: Caller, syntax: Syntax) -> Reply:
         subs = await self._store.subscriptions(destination=caller.place) if caller.channel else []
         dm = await self._store.dm_subscription(caller.platform, caller.workspace, caller.user)
         lines = [describe(s) for s in subs]
