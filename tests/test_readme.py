@@ -1,8 +1,12 @@
-"""The README's first lines are the commands a new user runs; CI runs the same test one."""
+"""The README says what the bot does: its first commands, and its command list, which
+must be the command table's."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from adapters.discord.syntax import group_of
+from bot.commands import COMMANDS, TEXT, command_lines
 
 ROOT = Path(__file__).parent.parent
 
@@ -25,3 +29,16 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     command = tests.split(". .venv/bin/activate && ", 1)[1]  # CI makes its own venv
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert command in ci
+
+
+def test_the_readme_lists_the_command_table() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = "\n".join(command_lines(TEXT))
+    assert f"```\n{block}\n```" in readme, "regenerate the list: bot.commands.command_lines"
+
+
+def test_the_discord_readme_names_every_discord_command() -> None:
+    readme = (ROOT / "adapters" / "discord" / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        group = group_of(command)
+        assert f"/{group} {command.name}" in readme or f"`{command.name}`" in readme, command.name

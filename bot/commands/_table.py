@@ -295,7 +295,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "subscribe",
-        "daily posts of trending papers (or a topic's) to this channel",
+        "daily posts to this channel, of trending papers or a topic",
         _subscribe,
         args=(_TOPIC, *OPTIONS),
         aliases=("sub",),
