@@ -9,7 +9,7 @@ import pytest
 from bot.commands import TEXT, bind, find, parse_text, subscription_options
 from bot.errors import InvalidInput
 from bot.models import Source
-from bot.subscriptions.options import Options, parse_days, parse_time, parse_timezone
+from bot.subscriptions.options import Options
 
 
 def parse_options(text: str) -> Options:
@@ -65,14 +65,6 @@ def test_topic_keeps_search_syntax_and_words_like_on() -> None:
 def test_bad_values_name_the_field(text: str, field: str) -> None:
     with pytest.raises(InvalidInput, match=field.replace("(", r"\(")):
         parse_options(text)
-
-
-def test_small_parsers() -> None:
-    assert parse_time("8") == dt.time(8) and parse_time("12am") == dt.time(0)
-    assert parse_time("12pm") == dt.time(12) and parse_time("20h") == dt.time(20)
-    assert parse_timezone("utc") == "UTC"
-    assert parse_days("fri-mon") == frozenset({4, 5, 6, 0})
-    assert parse_days("Monday, Wednesday") == frozenset({0, 2})
 
 
 def test_the_command_and_its_words() -> None:

@@ -1,4 +1,4 @@
-"""Import and fetch: every format, bad records skipped, idempotent, whole files only."""
+"""Import: every format, bad records skipped, idempotent, whole files only."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ import lzma
 import sqlite3
 from pathlib import Path
 
-import httpx
 import pytest
 
-from bot.errors import SourceUnavailable, StoreError
-from bot.ingest import fetch, import_paths, load_snapshot_if_empty, write_records
+from bot.errors import StoreError
+from bot.ingest import import_paths, load_snapshot_if_empty, write_records
 from bot.models import Paper
-from bot.sources.arxiv import ArxivClient
-from bot.sources.hf import HFClient
 from bot.store import PaperStore, open_store
 from tests.conftest import DATA, NOW, refusing_database
 
@@ -92,58 +89,6 @@ async def test_snapshot_fills_only_an_empty_database(store: PaperStore, tmp_path
     await import_paths(store, [HF / "daily_papers_2024-05-27.json"], now=NOW)
     assert await load_snapshot_if_empty(store, now=NOW) is None
     assert await store.count_papers() == 5
-
-
-def serve(routes: dict[str, httpx.Response | Exception]) -> httpx.AsyncClient:
-    def handler(request: httpx.Request) -> httpx.Response:
-        key = f"{request.url.host}{request.url.path}"
-        answer = routes.get(f"{key}?{request.url.params.get('date', '')}", routes.get(key))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer or httpx.Response(404, json={"error": "not found"})
-
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
-
-
-async def no_sleep(_: float) -> None:
-    return None
-
-
-async def test_fetch_saves_days_and_reports_a_failing_source(store: PaperStore) -> None:
-    day_file = json.loads((HF / "daily_papers_2026-03-03.json").read_text())
-    rss = (DATA / "arxiv" / "rss_cs.CL_2026-06-08_handmade.xml").read_bytes()
-    routes: dict[str, httpx.Response | Exception] = {
-        "hf.test/api/daily_papers?2026-03-03": httpx.Response(200, json=day_file),
-        "hf.test/api/daily_papers?2026-03-04": httpx.Response(200, json=[]),
-        "rss.test/rss/cs.CL": httpx.Response(200, content=rss),
-        "rss.test/rss/cs.LG": httpx.ConnectError("no route"),
-    }
-    async with serve(routes) as http:
-        hf = HFClient(http, "http://hf.test", sleep=no_sleep, retries=0)
-        arxiv = ArxivClient(http, "http://api.test", "http://rss.test", sleep=no_sleep, retries=0)
-        report = await fetch(
-            store,
-            days=[dt.date(2026, 3, 3), dt.date(2026, 3, 4)],
-            now=NOW,
-            hf=hf,
-            arxiv=arxiv,
-            categories=["cs.CL", "cs.LG"],
-        )
-    assert report.days == 3
-    assert len(report.failures) == 1 and "cs.LG" in report.failures[0]
-    assert report.counts.new >= 6
-    assert await store.get_paper(day_file[0]["paper"]["id"]) is not None
-
-
-async def test_fetch_with_no_network_raises_one_clear_error(store: PaperStore) -> None:
-    routes: dict[str, httpx.Response | Exception] = {
-        "hf.test/api/daily_papers": httpx.ConnectError("[Errno -3] Temporary failure"),
-    }
-    async with serve(routes) as http:
-        hf = HFClient(http, "http://hf.test", sleep=no_sleep, retries=1)
-        with pytest.raises(SourceUnavailable, match=r"cannot reach hf\.test"):
-            await fetch(store, days=[dt.date(2026, 3, 3)], now=NOW, hf=hf)
-    assert await store.count_papers() == 0
 
 
 async def test_a_date_range_in_a_file_name_is_not_the_papers_day(
