@@ -304,7 +304,7 @@ async def bench_build(
     print(f"  build, running builder: {kept_s:.2f} s, CPU {kept_cpu:.2f} s", flush=True)
     profiler = cProfile.Profile()
     # cProfile sees one thread: the profiled build ranks on the event loop's.
-    with mock.patch("bot.digest.asyncio.to_thread", _inline):
+    with mock.patch("bot.delivery.digest.asyncio.to_thread", _inline):
         profiled, *_, again = await timed_build(DigestBuilder(store), due, profiler)
     print(f"  build under cProfile (new builder): {profiled:.2f} s", flush=True)
     if again != digests or kept != digests:

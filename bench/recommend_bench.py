@@ -22,16 +22,11 @@ import numpy as np
 
 from bench.corpus import REPO, Corpus, corpus_file, git_commit, load_real
 from bot.models import Paper
-from bot.ranking.personal import (
-    DEFAULT_WEIGHTS,
-    MIN_WEIGHT,
-    PaperMatrix,
-    Profile,
-    Weights,
-    make_idf,
-    rank_for_reader,
-)
-from bot.ranking.window import Columns, Window
+from bot.ranking.columns import Columns
+from bot.ranking.personal import DEFAULT_WEIGHTS, PaperMatrix, Weights, rank_for_reader
+from bot.ranking.profile import Profile
+from bot.ranking.tfidf import MIN_WEIGHT, make_idf
+from bot.ranking.window import Window
 from bot.store.sqlite import SqliteStore
 from bot.text import STOPWORDS, tokenize
 
@@ -171,7 +166,7 @@ def paperbot(
     reader's profile (built from terms of at least ``min_weight``)."""
 
     def rank(r: Reader) -> Ranking:
-        columns = _COLUMNS.setdefault((id(r), fields), {})
+        columns = _COLUMNS.setdefault((id(r), fields), Columns())
         kept = [(strip(p, fields), "saved") for p in r.kept]
         gone = [strip(p, fields) for p in r.dismissed]
         profile = Profile.build(kept, gone, idf, min_weight=min_weight, columns=columns)
@@ -246,7 +241,7 @@ def speed(papers: Sequence[Paper], idf: Callable[[str], float], seed: int) -> di
     builds, cold, warm = [], [], []
     for _ in range(30):
         builds.append(_timed(Profile.build, liked, gone, idf)[0])
-        columns: Columns = {}
+        columns = Columns()
         profile = Profile.build(liked, gone, idf, columns=columns)
         cold.append(_timed(rank_for_reader, cands, profile, idf=idf))
         # The next reader of the same digest run: the candidates are already weighed.

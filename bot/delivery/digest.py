@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.models import Digest, DigestItem, Paper, Period, Reply, Signal, Source, Subscription
-from bot.ranking.personal import MAX_LIKED, Idf, PaperMatrix, Profile, make_idf
+from bot.ranking.columns import Columns
+from bot.ranking.personal import PaperMatrix
+from bot.ranking.profile import MAX_LIKED, Profile
+from bot.ranking.tfidf import Idf, make_idf
 from bot.ranking.topics import Topic, rank_topic
-from bot.ranking.window import Columns, Window
+from bot.ranking.trending import read_trending_scores
+from bot.ranking.window import Window
 from bot.replies import card_for, plain_text
 from bot.search.query import Query
 from bot.store.port import Store
@@ -26,6 +30,12 @@ log = logging.getLogger(__name__)
 IDF_GROWTH = 1.05
 # How far back a digest looks for papers not yet sent to its destination.
 LOOKBACK_DAYS = 3
+# Digests rank by the week's trending score, as `/papers trending week` does (decay over
+# a week, growth since the week opened), whatever their look-back.
+TREND_PERIOD = Period.WEEK
+
+_ReaderId = tuple[str, str]  # (platform, user)
+_Signals = dict[Signal, list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +56,35 @@ def _accepts(source: Source, paper: Paper) -> bool:
 class _Reader:
     """A DM subscriber's profile, and the signals it was built from."""
 
-    signals: dict[Signal, list[str]]
+    signals: _Signals
     profile: Profile
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What a build's worker thread ranks: values read for this build alone, nothing the
+    builder keeps (``columns`` is a fork of its column space, the worker's to extend)."""
+
+    due: Sequence[Due]
+    ends: Mapping[Due, dt.date]
+    papers: list[Paper]
+    trend: Mapping[str, float]
+    sent: Mapping[str, set[str]]
+    idf: Idf | None
+    columns: Columns
+    readers: Mapping[_ReaderId, _Reader]  # profiles to reuse: their signals did not change
+    stale: Mapping[_ReaderId, _Signals]  # readers to build a profile for, with their signals
+    known: Mapping[str, Paper]  # the papers of those signals
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """What a worker returns for the event loop to commit: the digests, the profiles it
+    built, and the column space it extended."""
+
+    digests: list[Digest]
+    readers: dict[_ReaderId, _Reader]
+    columns: Columns
 
 
 class DigestBuilder:
@@ -63,20 +100,41 @@ class DigestBuilder:
     computed from: a day's new papers move document frequencies by far less than that
     (and a word newer than the IDF counts as rare, as it is). A reader's saved papers are
     weighed again only when they save, like or dismiss something.
+
+    One build runs at a time (a lock held for the whole of ``build``). Its ranking runs
+    in a worker thread that gets values (a fork of the column space, the profiles to
+    reuse) and returns new state (digests, new profiles, the extended column space),
+    which the event loop commits once the thread is done: the thread shares nothing
+    mutable with the builder.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._lock = asyncio.Lock()
         self._idf: Idf | None = None
         self._idf_papers = 0  # the papers the IDF was computed from
-        # Token -> column of every window and profile matrix until the vocabulary changes.
-        self._columns: Columns = {}
-        self._readers: dict[tuple[str, str], _Reader] = {}
+        # Token -> column of every window and profile matrix until the vocabulary
+        # changes. Never extended in place: a build extends a fork and commits it.
+        self._columns = Columns()
+        self._readers: dict[_ReaderId, _Reader] = {}
 
     async def build(self, due: Sequence[Due]) -> list[Digest]:
         """One digest per entry of ``due``, in the same order."""
         if not due:
             return []
+        # Each build starts from the state the one before it committed.
+        async with self._lock:
+            job = await self._job(due)
+            # Ranking is CPU work: in a worker thread, the event loop (and the chat
+            # gateway sharing it) keeps answering meanwhile.
+            built = await asyncio.to_thread(_rank_all, job)
+            if job.idf is not None:
+                self._columns = built.columns
+                self._readers.update(built.readers)
+            return built.digests
+
+    async def _job(self, due: Sequence[Due]) -> _Job:
+        """Everything the worker needs, read from the store and the builder's state."""
         newest = await self.store.latest_day()
         newest_upvoted = await self.store.latest_day(with_upvotes=True)
         ends = {}
@@ -87,83 +145,26 @@ class DigestBuilder:
         start = min(ends.values()) - dt.timedelta(days=LOOKBACK_DAYS)
         papers = await self.store.papers_between(start, max(ends.values()))
         sent = await self.store.delivered([p.id for p in papers])
-        dms = [d.subscription for d in due if d.subscription.is_dm]
-        # One IDF (and column space) for the whole build, even if papers arrive meanwhile.
-        idf = await self._idf_now() if dms else None
-        pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in dms))
-        signals = await self.store.readers_signals(pairs) if pairs else {}
-        stale = [
-            p for p in pairs if p not in self._readers or self._readers[p].signals != signals[p]
-        ]
-        wanted = [i for p in stale for ids in signals[p].values() for i in ids[:MAX_LIKED]]
-        known = await self.store.get_papers(wanted) if wanted else {}
-        # Ranking is CPU work: in a worker thread, the event loop (and the chat gateway
-        # sharing it) keeps answering meanwhile.
-        return await asyncio.to_thread(
-            self._rank_all, due, ends, papers, sent, idf, {p: signals[p] for p in stale}, known
+        # Scored at the latest end: an earlier end scales every score of its papers
+        # alike (none is newer than its end), so their order is the same.
+        trend = await read_trending_scores(
+            self.store, papers, end=max(ends.values()), period=TREND_PERIOD
         )
-
-    def _rank_all(
-        self,
-        due: Sequence[Due],
-        ends: dict[Due, dt.date],
-        papers: list[Paper],
-        sent: dict[str, set[str]],
-        idf: Idf | None,
-        signals: dict[tuple[str, str], dict[Signal, list[str]]],
-        known: dict[str, Paper],
-    ) -> list[Digest]:
-        if idf is not None:
-            self._profiles(signals, known, idf)
-        window = Window(papers, columns=self._columns)
-        matrix: PaperMatrix | None = None
-        # Papers a source can post up to a day, and their matrix: once per (source, day).
-        eligible: dict[tuple[Source, dt.date], frozenset[str]] = {}
-        matrices: dict[tuple[Source, dt.date], PaperMatrix] = {}
-        queries: dict[tuple[object, ...], Query] = {}
-        picked: dict[str, set[str]] = {}
-        digests = []
-        for d in due:
-            sub, end = d.subscription, ends[d]
-            first = end - dt.timedelta(days=LOOKBACK_DAYS)
-            # Sent before, or picked by another subscription of the place in this build.
-            done = sent.get(sub.destination.key, set()) | picked.get(sub.destination.key, set())
-            key = (sub.source, end)
-            if key not in eligible:
-                eligible[key] = frozenset(
-                    p.id
-                    for p in window.papers.values()
-                    if p.day and first <= p.day <= end and _accepts(sub.source, p)
-                )
-            topic = (sub.topic, sub.categories, sub.min_upvotes, first, end)
-            query = queries.get(topic)
-            if query is None:
-                query = queries[topic] = _topic(sub).to_query(first, end)
-            if sub.is_dm:
-                if matrix is None:
-                    assert idf is not None  # set when there are DM subscriptions
-                    matrix = PaperMatrix(window, idf)
-                if key not in matrices:
-                    # A reader's candidates are what their source may post: their rows.
-                    matrices[key] = matrix.subset(eligible[key])
-                reader = self._readers[(sub.destination.platform, sub.destination.user)]
-                items = _personal(
-                    sub, query, window, matrices[key], eligible[key], done, reader.profile
-                )
-            else:
-                recs = rank_topic(
-                    window,
-                    query,
-                    end=end,
-                    period=Period.WEEK,
-                    limit=sub.count,
-                    among=eligible[key],
-                    exclude=done,
-                )
-                items = [DigestItem(r.paper.id, r.reason) for r in recs]
-            picked.setdefault(sub.destination.key, set()).update(i.paper_id for i in items)
-            digests.append(_digest(sub, end, items))
-        return digests
+        dms = [d.subscription for d in due if d.subscription.is_dm]
+        if not dms:
+            # Channel digests compare no profile: a column space of their own.
+            return _Job(tuple(due), ends, papers, trend, sent, None, Columns(), {}, {}, {})
+        # One IDF (and column space) for the whole build, even if papers arrive meanwhile.
+        idf = await self._idf_now()
+        pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in dms))
+        signals = await self.store.readers_signals(pairs)
+        kept = {p: self._readers[p] for p in pairs if p in self._readers}
+        fresh = {p: r for p, r in kept.items() if r.signals == signals[p]}
+        stale = {p: signals[p] for p in pairs if p not in fresh}
+        wanted = [i for mine in stale.values() for ids in mine.values() for i in ids[:MAX_LIKED]]
+        known = await self.store.get_papers(wanted) if wanted else {}
+        columns = self._columns.fork()
+        return _Job(tuple(due), ends, papers, trend, sent, idf, columns, fresh, stale, known)
 
     async def _idf_now(self) -> Idf:
         total = await self.store.count_papers()
@@ -172,29 +173,77 @@ class DigestBuilder:
             # space (which also keeps the space from growing for ever).
             self._idf = make_idf(await self.store.vocabulary(), total)
             self._idf_papers = total
-            self._columns = {}
+            self._columns = Columns()
             self._readers = {}
         return self._idf
 
-    def _profiles(
-        self,
-        signals: dict[tuple[str, str], dict[Signal, list[str]]],
-        known: dict[str, Paper],
-        idf: Idf,
-    ) -> None:
-        """(Re)build the profiles of the readers whose ``signals`` are given (those new
-        or changed since the last build) from their papers in ``known``."""
-        # Every paper of every profile to build, weighed at once.
-        weighed = PaperMatrix(Window(known.values(), columns=self._columns), idf, min_weight=0)
-        for pair, mine in signals.items():
-            liked_ids = mine[Signal.SAVE] + [
-                i for i in mine[Signal.LIKE] if i not in mine[Signal.SAVE]
-            ]
-            verb = {i: "saved" for i in mine[Signal.SAVE]}
-            liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
-            dismissed = [known[i] for i in mine[Signal.DISMISS] if i in known]
-            profile = Profile.build(liked, dismissed, idf, matrix=weighed)
-            self._readers[pair] = _Reader(mine, profile)
+
+def _rank_all(job: _Job) -> _Built:
+    """The worker: every digest of ``job``, and the state it leaves for the next build."""
+    built = _profiles(job.stale, job.known, job.idf, job.columns) if job.idf is not None else {}
+    readers = {**job.readers, **built}
+    window = Window(job.papers, columns=job.columns, trend=job.trend)
+    matrix: PaperMatrix | None = None
+    # Papers a source can post up to a day, and their matrix: once per (source, day).
+    eligible: dict[tuple[Source, dt.date], frozenset[str]] = {}
+    matrices: dict[tuple[Source, dt.date], PaperMatrix] = {}
+    queries: dict[tuple[object, ...], Query] = {}
+    picked: dict[str, set[str]] = {}
+    digests = []
+    for d in job.due:
+        sub, end = d.subscription, job.ends[d]
+        first = end - dt.timedelta(days=LOOKBACK_DAYS)
+        # Sent before, or picked by another subscription of the place in this build.
+        done = job.sent.get(sub.destination.key, set()) | picked.get(sub.destination.key, set())
+        key = (sub.source, end)
+        if key not in eligible:
+            eligible[key] = frozenset(
+                p.id
+                for p in window.papers.values()
+                if p.day and first <= p.day <= end and _accepts(sub.source, p)
+            )
+        topic = (sub.topic, sub.categories, sub.min_upvotes, first, end)
+        query = queries.get(topic)
+        if query is None:
+            query = queries[topic] = _topic(sub).to_query(first, end)
+        if sub.is_dm:
+            if matrix is None:
+                assert job.idf is not None  # set when there are DM subscriptions
+                matrix = PaperMatrix(window, job.idf)
+            if key not in matrices:
+                # A reader's candidates are what their source may post: their rows.
+                matrices[key] = matrix.subset(eligible[key])
+            reader = readers[(sub.destination.platform, sub.destination.user)]
+            items = _personal(
+                sub, query, window, matrices[key], eligible[key], done, reader.profile
+            )
+        else:
+            recs = rank_topic(window, query, limit=sub.count, among=eligible[key], exclude=done)
+            items = [DigestItem(r.paper.id, r.reason) for r in recs]
+        picked.setdefault(sub.destination.key, set()).update(i.paper_id for i in items)
+        digests.append(_digest(sub, end, items))
+    return _Built(digests, built, job.columns)
+
+
+def _profiles(
+    signals: Mapping[_ReaderId, _Signals],
+    known: Mapping[str, Paper],
+    idf: Idf,
+    columns: Columns,
+) -> dict[_ReaderId, _Reader]:
+    """The profiles of the readers whose ``signals`` are given (those new or changed
+    since the last build), from their papers in ``known``, weighed in ``columns``."""
+    # Every paper of every profile to build, weighed at once (no trending: not ranked).
+    weighed = PaperMatrix(Window(known.values(), columns=columns, trend={}), idf, min_weight=0)
+    built = {}
+    for pair, mine in signals.items():
+        liked_ids = mine[Signal.SAVE] + [i for i in mine[Signal.LIKE] if i not in mine[Signal.SAVE]]
+        verb = {i: "saved" for i in mine[Signal.SAVE]}
+        liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
+        dismissed = [known[i] for i in mine[Signal.DISMISS] if i in known]
+        profile = Profile.build(liked, dismissed, idf, matrix=weighed)
+        built[pair] = _Reader(mine, profile)
+    return built
 
 
 def _personal(

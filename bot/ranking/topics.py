@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.models import Paper, Period, Recommendation
-from bot.ranking.trending import trending_score
+from bot.ranking.trending import read_trending_scores
 from bot.ranking.window import Window
 from bot.search.query import Query, parse_query
 from bot.store.port import PaperStore, TextQuery
@@ -98,8 +98,6 @@ def rank_topic(
     window: Window,
     query: Query,
     *,
-    end: dt.date,
-    period: Period,
     limit: int,
     among: AbstractSet[str] | None = None,
     exclude: AbstractSet[str] = frozenset(),
@@ -109,23 +107,22 @@ def rank_topic(
 
     With words or authors, relevance leads and popularity breaks near-ties
     (``0.7 × relevance + 0.3 × trending``, both scaled to 0..1); without, it is the
-    window's trending list (filtered by categories and minimum upvotes), then the
-    newest arXiv-only papers, which cannot trend.
+    window's trending list (filtered by categories and minimum upvotes: the order of
+    :func:`~bot.ranking.trending.trending`), then the newest arXiv-only papers, which
+    cannot trend. Trending is the score the window carries for each paper.
     """
     if not (query.terms or query.phrases or query.authors or query.excluded):
-        return _trending_only(
-            window, query, end=end, period=period, limit=limit, among=among, exclude=exclude
-        )
+        return _trending_only(window, query, limit=limit, among=among, exclude=exclude)
     # Many subscriptions share a topic: rank its matches once per window. Leaving papers
     # out keeps that order unless it removes the best match or the most trending one,
     # which set the scales both scores are measured on.
-    key = ("topic", query, among, end, period)
+    key = ("topic", query, among)
     ranked = window.memo.get(key)
     if ranked is None:
-        ranked = window.memo[key] = _ranked(window, query, among, frozenset(), end, period)
+        ranked = window.memo[key] = _ranked(window, query, among, frozenset())
     rows, scores, scales = ranked
     if exclude and any(_all_left_out(window, top, exclude) for top in scales):
-        rows, scores, _ = _ranked(window, query, among, exclude, end, period)
+        rows, scores, _ = _ranked(window, query, among, exclude)
     best: list[tuple[Paper, float]] = []
     for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
         if len(best) == limit:
@@ -145,21 +142,21 @@ def _explained(window: Window, paper: Paper, query: Query) -> str:
     return reason
 
 
-def _window_arrays(
-    window: Window, end: dt.date, period: Period
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of the window, computed once: trending score, whether it has upvotes,
-    day ordinal, and rank by id."""
-    key = ("arrays", end, period)
-    found = window.memo.get(key)
+def _window_arrays(window: Window) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of the window, computed once: whether it has upvotes, the tie-break after
+    the score (more upvotes first for those that have them, newer first for the rest),
+    and rank by id."""
+    found = window.memo.get("arrays")
     if found is None:
         papers = list(window.papers.values())
-        trend = np.array([trending_score(p, growth=0, end=end, period=period) for p in papers])
         voted = np.array([p.upvotes is not None for p in papers], bool)
-        ordinal = np.array([_ordinal(p) for p in papers], np.int64)
+        after = np.array(
+            [-(p.upvotes or 0) if p.upvotes is not None else -_ordinal(p) for p in papers],
+            np.int64,
+        )
         by_id = np.empty(len(papers), np.int64)
         by_id[np.argsort(np.array(window.ids, dtype=object))] = np.arange(len(papers))
-        found = window.memo[key] = (trend, voted, ordinal, by_id)
+        found = window.memo["arrays"] = (voted, after, by_id)
     return found
 
 
@@ -168,14 +165,12 @@ def _ranked(
     query: Query,
     among: AbstractSet[str] | None,
     exclude: AbstractSet[str],
-    end: dt.date,
-    period: Period,
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """The matching rows best first, their scores, and for each scale the rows that
     set it."""
     rows, relevance = window.select(query, among=among, exclude=exclude)
-    raw_all, voted_all, ordinal_all, by_id_all = _window_arrays(window, end, period)
-    raw = raw_all[rows]
+    voted_all, after_all, by_id_all = _window_arrays(window)
+    raw = window.trend[rows]
     top_trend = float(raw.max()) if len(raw) else 0.0
     trend = np.log1p(np.maximum(raw, 0.0)) / math.log1p(top_trend) if top_trend > 0 else raw * 0
     # The rows that set each scale: leaving some of them out changes nothing while one
@@ -191,7 +186,7 @@ def _ranked(
         # Trending papers by score; arXiv-only ones after them, newest first.
         voted = voted_all[rows]
         scores = np.where(voted, trend + 1.0, 0.0)
-        order = np.lexsort((by_id_all[rows], -ordinal_all[rows], -scores))
+        order = np.lexsort((by_id_all[rows], after_all[rows], -scores))
     return rows[order], scores[order], scales
 
 
@@ -203,29 +198,29 @@ def _trending_only(
     window: Window,
     query: Query,
     *,
-    end: dt.date,
-    period: Period,
     limit: int,
     among: AbstractSet[str] | None,
     exclude: AbstractSet[str],
 ) -> list[Recommendation]:
     # Many subscriptions have no words: the window's papers are put in trending order
     # once, and each takes the first few it may post.
-    raw, voted, ordinal, by_id = _window_arrays(window, end, period)
-    key = ("trending order", end, period)
-    order = window.memo.get(key)
+    raw = window.trend
+    voted, after, by_id = _window_arrays(window)
+    order = window.memo.get("trending order")
     if order is None:
-        # Trending papers by score; arXiv-only ones (which cannot trend) after them,
-        # newest first.
-        score = np.where(voted, raw, 0.0)
-        order = window.memo[key] = np.lexsort((by_id, -ordinal, -score, ~voted))
+        # Trending papers by score, as trending() orders them; arXiv-only ones (which
+        # cannot trend) after them, newest first.
+        voted_raw = np.where(voted, raw, 0.0)
+        order = window.memo["trending order"] = np.lexsort((by_id, after, -voted_raw, ~voted))
     rows = window.allowed(order, query, among=among, exclude=exclude)[: max(limit, 0)]
     # Scores on a log scale, 1 for the best; arXiv-only papers 0 (they cannot trend).
-    top = math.log1p(max((raw[r] for r in rows if voted[r]), default=0.0))
+    top = math.log1p(max((float(raw[r]) for r in rows if voted[r]), default=0.0))
     out = []
     for r in rows.tolist():
         paper = window.papers[window.ids[r]]
-        score = (math.log1p(raw[r]) / top if top > 0 else 0.0) + 1.0 if voted[r] else 0.0
+        score = 0.0
+        if voted[r]:
+            score = (math.log1p(float(raw[r])) / top if top > 0 else 0.0) + 1.0
         out.append(Recommendation(paper, score, _explained(window, paper, query)))
     return out
 
@@ -243,9 +238,11 @@ async def recommend(
     limit: int = 5,
     exclude: Collection[str] = (),
 ) -> list[Recommendation]:
-    """The best ``limit`` papers featured or listed in ``[start, end]`` for ``topic``."""
+    """The best ``limit`` papers featured or listed in ``[start, end]`` for ``topic``,
+    trending over the shortest period that spans those days."""
     query = topic.to_query(start, end)
-    period = Period.MONTH if (end - start).days > 7 else Period.WEEK
+    days = (end - start).days + 1
+    period = next((p for p in Period if p.days >= days), Period.MONTH)
     if query.terms or query.phrases or query.authors:
         # The full-text index narrows a month of papers to the few that can match;
         # the window then decides, exactly as it does for daily digests.
@@ -262,8 +259,9 @@ async def recommend(
         papers = list((await store.get_papers([pid for pid, _ in found])).values())
     else:
         papers = await store.papers_between(query.since or start, query.until or end)
-    window = Window(p for p in papers if p.id not in exclude)
-    return rank_topic(window, query, end=end, period=period, limit=limit)
+    papers = [p for p in papers if p.id not in exclude]
+    trend = await read_trending_scores(store, papers, end=end, period=period)
+    return rank_topic(Window(papers, trend=trend), query, limit=limit)
 
 
 _PREFILTER = 2000

@@ -1,18 +1,19 @@
 """The papers of a date window, indexed in memory so many topics can be matched at once.
 
 Daily posts match every subscription's topic against the same few thousand recent
-papers. The window tokenizes them once into sparse count matrices (papers x tokens, in
-a column space callers may share); a word's papers, mentions and title hits then come
-from its columns as arrays, kept for every topic that uses the word, and a topic costs a
-few array operations however many papers it matches. Matching follows the search
-grammar: every word (or its singular/plural) must appear, phrases as adjacent words,
-authors as a name, minus excluded words, within the categories, dates and minimum
-upvotes given.
+papers, and rank them by the trending score the window carries for each. The window
+tokenizes them once into sparse count matrices (papers x tokens, in a column space
+callers may share); a word's papers, mentions and title hits then come from its columns
+as arrays, kept for every topic that uses the word, and a topic costs a few array
+operations however many papers it matches. Matching follows the search grammar: every
+word (or its singular/plural) must appear, phrases as adjacent words, authors as a name,
+minus excluded words, within the categories, dates and minimum upvotes given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+import datetime as dt
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import chain
@@ -21,15 +22,13 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from bot.models import Paper
+from bot.models import Paper, Period
+from bot.ranking.columns import Columns
+from bot.ranking.trending import trending_scores
 from bot.search.query import Query
 from bot.text import plural_forms, tokenize
 
-__all__ = ["Columns", "Window"]
-
-# Token -> column of the count matrices. Windows (and the TF-IDF matrices built on them)
-# that share one can compare rows without translating tokens.
-Columns = dict[str, int]
+__all__ = ["Window"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +48,25 @@ class Window:
     """Papers indexed by token: ``select`` answers a topic query over them.
 
     Rows follow the order papers were given in (``ids``). ``columns`` is the token ->
-    column map to add this window's tokens to (a new one by default).
+    column map to add this window's tokens to (a new one by default). ``trend`` is each
+    paper's trending score by id (:func:`~bot.ranking.trending.trending_scores`, with the
+    growth its builder read from the upvote history; a paper missing scores 0). Without
+    it, the papers are scored over the week to the newest of their days with no history,
+    as papers first seen in the window (every upvote is growth). Rankings read ``trend``
+    (one score per row).
     """
 
-    def __init__(self, papers: Iterable[Paper], *, columns: Columns | None = None) -> None:
+    def __init__(
+        self,
+        papers: Iterable[Paper],
+        *,
+        columns: Columns | None = None,
+        trend: Mapping[str, float] | None = None,
+    ) -> None:
         self.papers: dict[str, Paper] = {p.id: p for p in papers}
         self.ids: list[str] = list(self.papers)
         self.row: dict[str, int] = {pid: r for r, pid in enumerate(self.ids)}
-        self.columns: Columns = {} if columns is None else columns
+        self.columns: Columns = Columns() if columns is None else columns
         # Results derived from these papers that callers compute once per window (the
         # trending order, say), by a key of their choosing.
         self.memo: dict[Hashable, Any] = {}
@@ -72,6 +82,10 @@ class Window:
         self._days = np.array(
             [p.day.toordinal() if p.day else -1 for p in self.papers.values()], np.int64
         )
+        if trend is None:
+            end = max((p.day for p in self.papers.values() if p.day), default=dt.date.min)
+            trend = trending_scores(self.papers.values(), {}, end=end, period=Period.WEEK)
+        self.trend: np.ndarray = np.array([trend.get(pid, 0.0) for pid in self.ids])
 
     def __len__(self) -> int:
         return len(self.papers)

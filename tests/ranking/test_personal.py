@@ -11,8 +11,11 @@ import pytest
 
 from bot.ingest.files import read_file
 from bot.models import Paper
-from bot.ranking.personal import PaperMatrix, Profile, make_idf, rank_for_reader, vectorize
-from bot.ranking.window import Columns, Window
+from bot.ranking.columns import Columns
+from bot.ranking.personal import PaperMatrix, rank_for_reader, vectorize
+from bot.ranking.profile import Profile
+from bot.ranking.tfidf import make_idf
+from bot.ranking.window import Window
 from bot.replies import truncate
 from bot.store import PaperStore
 from bot.text import STOPWORDS, tokenize
@@ -164,7 +167,7 @@ async def test_readers_of_one_digest_run_rank_on_one_matrix(
     idf: Idf, diffusion: list[Paper], rl: list[Paper]
 ) -> None:
     candidates = diffusion[10:30] + rl[10:30]
-    columns: Columns = {}
+    columns = Columns()
     readers = [
         Profile.build(_saved(diffusion[:3]), [], idf, columns=columns),
         Profile.build(_saved(rl[:3]), [], idf, columns=columns),

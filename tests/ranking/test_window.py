@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from bot.models import Paper, Period
+from bot.models import Paper
 from bot.ranking.topics import Topic, rank_topic
 from bot.ranking.window import Window
 from bot.store import PaperStore
@@ -44,24 +44,15 @@ async def test_shared_rankings_equal_fresh_ones_whatever_a_place_was_sent(
     rng = random.Random(topic)
     shared = Window(papers)
     among = frozenset(p.id for p in papers if p.upvotes is not None or rng.random() < 0.5)
-    best = rank_topic(shared, query, end=END, period=Period.WEEK, limit=25, among=among)
+    best = rank_topic(shared, query, limit=25, among=among)
     top = [r.paper.id for r in best]
     # What places were sent: nothing, the very best papers (which set the scales), a
     # random few, and everything the topic matches but one.
     sent_sets = [set(), set(top[:1]), set(top[:3]), set(rng.sample(sorted(among), 40))]
     sent_sets.append(set(top[1:]))
     for sent in sent_sets:
-        got = rank_topic(
-            shared, query, end=END, period=Period.WEEK, limit=10, among=among, exclude=sent
-        )
-        fresh = rank_topic(
-            Window(papers),
-            query,
-            end=END,
-            period=Period.WEEK,
-            limit=10,
-            among=among - sent,
-        )
+        got = rank_topic(shared, query, limit=10, among=among, exclude=sent)
+        fresh = rank_topic(Window(papers), query, limit=10, among=among - sent)
         assert [(r.paper.id, r.reason) for r in got] == [(r.paper.id, r.reason) for r in fresh]
         assert [r.score for r in got] == pytest.approx([r.score for r in fresh])
         assert not {r.paper.id for r in got} & sent
