@@ -17,7 +17,7 @@ async def open_store(url: str) -> AsyncIterator[Store]:
     """Open the store a database URL names.
 
     As in SQLAlchemy: ``sqlite:///relative/file``, ``sqlite:////absolute/file``, and
-    ``sqlite://`` (or ``sqlite:///:memory:``) for a private in-memory database.
+    ``sqlite://`` (or ``sqlite:///:memory:``) for a private database, gone once closed.
     """
     if url == "sqlite://" or url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite://").removeprefix("/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,11 +70,14 @@ class PaperStore(Protocol):
       record of the same or an older version only fills blanks (so the result does not
       depend on the order records arrive in), counts (upvotes, comments, stars) never go
       down, and each new upvote count is recorded with its time;
-    - write each ``upsert_papers`` call atomically: all of it or none;
+    - write each ``upsert_papers`` call atomically: all of it or none, also inside a
+      caller's transaction (a call that fails there undoes its own writes);
     - keep full-text search in step with the papers table;
     - return ``Paper`` objects equal to what was stored (round trip), dates aware UTC.
 
-    A store MAY cache (for example the vocabulary) but MUST reflect its own writes.
+    A store MAY cache (for example the vocabulary and the count) but a cache MUST show
+    every committed write of this store, and never one that was rolled back nor, to
+    other tasks, one not yet committed.
     """
 
     async def upsert_papers(
@@ -285,4 +289,29 @@ class InstallationStore(Protocol):
 
 
 class Store(PaperStore, SubscriptionStore, DeliveryStore, SignalStore, InstallationStore, Protocol):
-    """Everything paperbot keeps."""
+    """Everything paperbot keeps, and how any backend keeps it consistent.
+
+    A store MUST:
+    - begin a write only through ``transaction()``: every write method opens one itself,
+      or joins the one its task holds, so that a caller can make several writes one
+      atomic change;
+    - never let a read see another task's uncommitted writes: the task holding a
+      transaction reads its own writes; every other read sees committed data only;
+    - raise ``StoreError`` for every failure of the database (opening it, reading,
+      writing, committing), never the driver's own exceptions, keeping the messages
+      that say what could not be done ("could not save 3 papers: ...").
+    """
+
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        """A write transaction of the calling task: ``async with store.transaction():``.
+
+        The block's writes are committed together when the outermost block ends, and
+        all rolled back when it raises (the exception goes on). Opened again by the same
+        task it joins the open one: a nested block that raises undoes its own writes
+        and passes the exception on to the enclosing block, which rolls back the rest
+        unless it catches it. The transaction belongs to the task that opened it, not
+        to tasks it starts: other tasks' writes wait until it ends, so a block must not
+        await another task that writes to the store. Keep blocks short: other writers
+        wait for them.
+        """
+        ...

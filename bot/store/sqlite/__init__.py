@@ -1,10 +1,11 @@
-"""The SQLite (aiosqlite) backend of the storage port: one owned connection, WAL mode."""
+"""The SQLite (aiosqlite) backend of the storage port: a writer and a reader, WAL mode."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,47 +18,96 @@ from bot.store.sqlite._installations import InstallationTables
 from bot.store.sqlite._papers import PaperTables
 from bot.store.sqlite._signals import SignalTables
 from bot.store.sqlite._subscriptions import SubscriptionTables
+from bot.store.sqlite._text_search import TextSearch
 from bot.store.sqlite.migrations import apply_migrations
 
 __all__ = ["SqliteStore"]
 
 log = logging.getLogger(__name__)
 
+_BUSY_MS = 5000
+
 
 class SqliteStore(
-    PaperTables, SubscriptionTables, DeliveryTables, SignalTables, InstallationTables
+    PaperTables, TextSearch, SubscriptionTables, DeliveryTables, SignalTables, InstallationTables
 ):
-    """The whole ``Store`` on one aiosqlite connection; writes go through one lock."""
+    """The whole ``Store``: writes in ``transaction()`` on one connection, reads on another."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
-        self._write_lock = asyncio.Lock()
-        # Both change only when we write, so they are cached until the next write.
-        self._vocabulary: dict[str, int] | None = None
-        self._count: int | None = None
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        *,
+        private_dir: Path | None = None,
+    ) -> None:
+        super().__init__(writer, reader)
+        self._private_dir = private_dir
 
     @classmethod
     @asynccontextmanager
     async def open(cls, path: str | Path) -> AsyncIterator[SqliteStore]:
-        """Open (creating if needed) the database at ``path`` and migrate it."""
-        try:
-            if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(str(path), isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:  # bad path, permissions, not a database
-            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
-        try:
+        """Open (creating if needed) the database at ``path`` and migrate it.
+
+        ``:memory:`` is a private database that is gone once closed. It lives in a
+        temporary file: two connections cannot share an in-memory database in WAL mode.
+        """
+        private_dir = None
+        if str(path) == ":memory:":
             try:
-                await db.execute("PRAGMA busy_timeout=5000")
-                await db.execute("PRAGMA journal_mode=WAL")
-                await db.execute("PRAGMA foreign_keys=ON")
-                await db.execute("PRAGMA synchronous=NORMAL")
-                await apply_migrations(db)
+                private_dir = Path(tempfile.mkdtemp(prefix="paperbot-"))
+            except OSError as exc:
+                raise StoreError(f"cannot open a private database: {exc}") from exc
+            path = private_dir / "store.sqlite3"
+        writer = reader = None
+        try:
+            writer = await _connect(path)
+            try:
+                await writer.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+                await writer.execute("PRAGMA journal_mode=WAL")
+                await writer.execute("PRAGMA foreign_keys=ON")
+                # A private database does not outlive the process: no need to sync it.
+                sync = "OFF" if private_dir else "NORMAL"
+                await writer.execute(f"PRAGMA synchronous={sync}")
+                await apply_migrations(writer)
+                reader = await _connect(path)
+                await reader.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+                # Reads only: a write that strays here fails instead of bypassing the lock.
+                await reader.execute("PRAGMA query_only=1")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"cannot use the database at {path}: {exc}") from exc
-            yield cls(db)
+        except BaseException:
+            for db in (reader, writer):
+                if db is not None:
+                    await db.close()
+            if private_dir:
+                shutil.rmtree(private_dir, ignore_errors=True)
+            raise
+        store = cls(writer, reader, private_dir=private_dir)
+        try:
+            yield store
         finally:
-            await db.close()
+            await store.close()
 
     async def close(self) -> None:
-        await self._db.close()
+        """Close both connections and delete a private database; closing twice is harmless."""
+        failed: sqlite3.Error | None = None
+        for db in (self._reader, self._writer):
+            try:
+                await db.close()
+            except sqlite3.Error as exc:  # still close the other one
+                failed = exc
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
+        if failed is not None:
+            raise StoreError(f"could not close the database: {failed}") from failed
+
+
+async def _connect(path: str | Path) -> aiosqlite.Connection:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: sqlite3 never begins a transaction behind our back, so
+        # every one begins in transaction().
+        return await aiosqlite.connect(str(path), isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:  # bad path, permissions, not a database
+        raise StoreError(f"cannot open the database at {path}: {exc}") from exc

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Sequence
-
-import aiosqlite
 
 from bot.errors import StoreError
 from bot.models import Delivery, DeliveryStatus, Digest, DigestItem, Subscription
+from bot.store.sqlite._connections import Connections
 
 __all__ = ["DeliveryTables"]
 
@@ -55,11 +54,8 @@ def _row_to_delivery(row: Sequence[object]) -> Delivery:
     )
 
 
-class DeliveryTables:
+class DeliveryTables(Connections):
     """The deliveries part of ``SqliteStore``."""
-
-    _db: aiosqlite.Connection
-    _write_lock: asyncio.Lock
 
     async def record_intent(
         self,
@@ -69,101 +65,89 @@ class DeliveryTables:
         *,
         now: dt.datetime,
     ) -> Delivery | None:
-        destination = sub.destination.key
-        async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+        destination, when = sub.destination.key, now.isoformat()
+        async with self.transaction():
             try:
-                cur = await self._db.execute(
+                added = await self._write(
                     "INSERT INTO deliveries (subscription_id, slot, destination, status, digest,"
                     " created_at) VALUES (?, ?, ?, 'pending', ?, ?)"
                     " ON CONFLICT (subscription_id, slot) DO NOTHING",
-                    (sub.id, _slot(slot), destination, _digest_json(digest), now.isoformat()),
+                    (sub.id, _slot(slot), destination, _digest_json(digest), when),
                 )
-                if cur.rowcount == 0:
-                    await self._db.rollback()
-                    return None
-                delivery_id = cur.lastrowid
-                await self._db.executemany(
+                if added.rows == 0:
+                    return None  # the slot has its delivery; nothing was written
+                await self._write_many(
                     "INSERT INTO delivered_papers (destination, paper_id, delivery_id,"
                     " delivered_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [(destination, i.paper_id, delivery_id, now.isoformat()) for i in digest.items],
+                    [
+                        (destination, i.paper_id, added.last_id, now.isoformat())
+                        for i in digest.items
+                    ],
                 )
-                await self._db.commit()
-            except Exception as exc:
-                await self._db.rollback()
+            except sqlite3.Error as exc:
                 raise StoreError(f"could not record delivery intent: {exc}") from exc
-        return await self.get_delivery(sub.id, slot)
+            return await self.get_delivery(sub.id, slot)
 
     async def record_skip(
         self, sub: Subscription, slot: dt.datetime, reason: str, *, now: dt.datetime
     ) -> bool:
-        async with self._write_lock:
-            cur = await self._db.execute(
+        async with self.transaction():
+            added = await self._write(
                 "INSERT INTO deliveries (subscription_id, slot, destination, status, error,"
                 " created_at) VALUES (?, ?, ?, 'skipped', ?, ?)"
                 " ON CONFLICT (subscription_id, slot) DO NOTHING",
                 (sub.id, _slot(slot), sub.destination.key, reason, now.isoformat()),
             )
-        return cur.rowcount > 0
+        return added.rows > 0
 
     async def get_delivery(self, sub_id: int, slot: dt.datetime) -> Delivery | None:
         sql = f"SELECT {_COLUMNS} FROM deliveries WHERE subscription_id = ? AND slot = ?"
-        async with self._db.execute(sql, (sub_id, _slot(slot))) as cur:
-            row = await cur.fetchone()
+        row = await self._row(sql, (sub_id, _slot(slot)))
         return _row_to_delivery(row) if row else None
 
     async def last_slots(self) -> dict[int, dt.datetime]:
         sql = "SELECT subscription_id, max(slot) FROM deliveries GROUP BY subscription_id"
-        async with self._db.execute(sql) as cur:
-            return {sid: dt.datetime.fromisoformat(slot) async for sid, slot in cur}
+        return {sid: dt.datetime.fromisoformat(slot) for sid, slot in await self._rows(sql)}
 
     async def open_deliveries(self, *, due_by: dt.datetime) -> list[Delivery]:
         sql = (
             f"SELECT {_COLUMNS} FROM deliveries WHERE status = 'pending'"
             " OR (status = 'retry' AND next_attempt_at <= ?) ORDER BY slot, id"
         )
-        async with self._db.execute(sql, (due_by.astimezone(dt.UTC).isoformat(),)) as cur:
-            return [_row_to_delivery(row) async for row in cur]
+        rows = await self._rows(sql, (due_by.astimezone(dt.UTC).isoformat(),))
+        return [_row_to_delivery(row) for row in rows]
 
     async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None:
-        async with self._write_lock:
-            await self._db.execute(
+        async with self.transaction():
+            await self._write(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, error = '',"
                 " attempts = attempts + 1, next_attempt_at = NULL WHERE id = ?",
                 (now.isoformat(), delivery_id),
             )
 
     async def mark_pending(self, delivery_id: int) -> None:
-        async with self._write_lock:
-            await self._db.execute(
+        async with self.transaction():
+            await self._write(
                 "UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'retry'",
                 (delivery_id,),
             )
 
     async def mark_retry(self, delivery_id: int, *, at: dt.datetime, error: str) -> None:
-        async with self._write_lock:
-            await self._db.execute(
+        async with self.transaction():
+            await self._write(
                 "UPDATE deliveries SET status = 'retry', attempts = attempts + 1,"
                 " next_attempt_at = ?, error = ? WHERE id = ? AND status <> 'sent'",
                 (at.astimezone(dt.UTC).isoformat(), error[:500], delivery_id),
             )
 
     async def mark_failed(self, delivery_id: int, *, error: str) -> None:
-        async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                await self._db.execute(
-                    "UPDATE deliveries SET status = 'failed', attempts = attempts + 1,"
-                    " next_attempt_at = NULL, error = ? WHERE id = ? AND status <> 'sent'",
-                    (error[:500], delivery_id),
-                )
-                await self._db.execute(
-                    "DELETE FROM delivered_papers WHERE delivery_id = ?", (delivery_id,)
-                )
-                await self._db.commit()
-            except Exception:
-                await self._db.rollback()
-                raise
+        async with self.transaction():
+            await self._write(
+                "UPDATE deliveries SET status = 'failed', attempts = attempts + 1,"
+                " next_attempt_at = NULL, error = ? WHERE id = ? AND status <> 'sent'",
+                (error[:500], delivery_id),
+            )
+            await self._write("DELETE FROM delivered_papers WHERE delivery_id = ?", (delivery_id,))
 
     async def delivered(self, paper_ids: Sequence[str]) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
@@ -174,7 +158,6 @@ class DeliveryTables:
                 "SELECT destination, paper_id FROM delivered_papers"
                 f" WHERE paper_id IN ({', '.join('?' * len(chunk))})"
             )
-            async with self._db.execute(sql, chunk) as cur:
-                async for destination, paper_id in cur:
-                    found.setdefault(destination, set()).add(paper_id)
+            for destination, paper_id in await self._rows(sql, chunk):
+                found.setdefault(destination, set()).add(paper_id)
         return found

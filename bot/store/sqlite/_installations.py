@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 
-import aiosqlite
+from bot.store.sqlite._connections import Connections
 
 __all__ = ["InstallationTables"]
 
 
-class InstallationTables:
+class InstallationTables(Connections):
     """The installations part of ``SqliteStore``."""
-
-    _db: aiosqlite.Connection
-    _write_lock: asyncio.Lock
 
     async def save_installation(
         self,
@@ -29,28 +25,22 @@ class InstallationTables:
         now: dt.datetime,
     ) -> None:
         when = now.isoformat()
-        async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                await self._db.execute(
-                    "INSERT INTO installations"
-                    " (platform, enterprise, workspace, user, data, installed_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+        async with self.transaction():
+            await self._write(
+                "INSERT INTO installations"
+                " (platform, enterprise, workspace, user, data, installed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+                " data = excluded.data, installed_at = excluded.installed_at",
+                (platform, enterprise, workspace, user, json.dumps(data), when),
+            )
+            if bot is not None:
+                await self._write(
+                    "INSERT INTO installation_bots"
+                    " (platform, enterprise, workspace, data, installed_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
                     " data = excluded.data, installed_at = excluded.installed_at",
-                    (platform, enterprise, workspace, user, json.dumps(data), when),
+                    (platform, enterprise, workspace, json.dumps(bot), when),
                 )
-                if bot is not None:
-                    await self._db.execute(
-                        "INSERT INTO installation_bots"
-                        " (platform, enterprise, workspace, data, installed_at)"
-                        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
-                        " data = excluded.data, installed_at = excluded.installed_at",
-                        (platform, enterprise, workspace, json.dumps(bot), when),
-                    )
-                await self._db.commit()
-            except BaseException:
-                await self._db.rollback()
-                raise
 
     async def find_installation(
         self, platform: str, enterprise: str, workspace: str, user: str | None = None
@@ -63,19 +53,17 @@ class InstallationTables:
             sql += " AND user = ?"
             args += (user,)
         sql += " ORDER BY installed_at DESC LIMIT 1"
-        async with self._db.execute(sql, args) as cur:
-            row = await cur.fetchone()
+        row = await self._row(sql, args)
         return json.loads(row[0]) if row else None
 
     async def find_bot(
         self, platform: str, enterprise: str, workspace: str
     ) -> dict[str, object] | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT data FROM installation_bots"
             " WHERE platform = ? AND enterprise = ? AND workspace = ?",
             (platform, enterprise, workspace),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     async def delete_installation(
@@ -86,12 +74,12 @@ class InstallationTables:
         if user is not None:
             sql += " AND user = ?"
             args += (user,)
-        async with self._write_lock:
-            await self._db.execute(sql, args)
+        async with self.transaction():
+            await self._write(sql, args)
 
     async def delete_bot(self, platform: str, enterprise: str, workspace: str) -> None:
-        async with self._write_lock:
-            await self._db.execute(
+        async with self.transaction():
+            await self._write(
                 "DELETE FROM installation_bots"
                 " WHERE platform = ? AND enterprise = ? AND workspace = ?",
                 (platform, enterprise, workspace),

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 
-import aiosqlite
-
 from bot.models import Signal
+from bot.store.sqlite._connections import Connections
 
 __all__ = ["SignalTables"]
 
 
-class SignalTables:
+class SignalTables(Connections):
     """The signals and meta part of ``SqliteStore``."""
-
-    _db: aiosqlite.Connection
-    _write_lock: asyncio.Lock
 
     async def add_signal(
         self,
@@ -29,22 +24,22 @@ class SignalTables:
         *,
         now: dt.datetime,
     ) -> bool:
-        async with self._write_lock:
-            cur = await self._db.execute(
+        async with self.transaction():
+            added = await self._write(
                 "INSERT INTO signals (platform, workspace, user, paper_id, signal, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (platform, workspace, user, paper_id, signal.value, now.isoformat()),
             )
-        return cur.rowcount > 0
+        return added.rows > 0
 
     async def remove_signal(self, platform: str, user: str, paper_id: str, signal: Signal) -> bool:
-        async with self._write_lock:
-            cur = await self._db.execute(
+        async with self.transaction():
+            removed = await self._write(
                 "DELETE FROM signals WHERE platform = ? AND user = ? AND paper_id = ?"
                 " AND signal = ?",
                 (platform, user, paper_id, signal.value),
             )
-        return cur.rowcount > 0
+        return removed.rows > 0
 
     async def user_signals(self, platform: str, user: str) -> dict[Signal, list[str]]:
         return (await self.readers_signals([(platform, user)]))[(platform, user)]
@@ -53,7 +48,9 @@ class SignalTables:
         self, readers: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], dict[Signal, list[str]]]:
         pairs = list(dict.fromkeys(readers))
-        result = {pair: {s: [] for s in Signal} for pair in pairs}
+        result: dict[tuple[str, str], dict[Signal, list[str]]] = {
+            pair: {s: [] for s in Signal} for pair in pairs
+        }
         # Well below SQLite's limit on bound parameters, two per reader.
         for i in range(0, len(pairs), 250):
             chunk = pairs[i : i + 250]
@@ -62,9 +59,9 @@ class SignalTables:
                 f" WHERE (platform, user) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})"
                 " GROUP BY platform, user, signal, paper_id ORDER BY max(created_at) DESC"
             )
-            async with self._db.execute(sql, [v for pair in chunk for v in pair]) as cur:
-                async for platform, user, signal, paper_id in cur:
-                    result[(platform, user)][Signal(signal)].append(paper_id)
+            rows = await self._rows(sql, [v for pair in chunk for v in pair])
+            for platform, user, signal, paper_id in rows:
+                result[(platform, user)][Signal(signal)].append(paper_id)
         return result
 
     async def workspace_signals(
@@ -75,17 +72,16 @@ class SignalTables:
             " WHERE platform = ? AND workspace = ? AND signal IN ('save', 'like')"
             " AND created_at >= ? GROUP BY paper_id ORDER BY readers DESC, max(created_at) DESC"
         )
-        async with self._db.execute(sql, (platform, workspace, since.isoformat())) as cur:
-            return [(pid, n) async for pid, n in cur]
+        rows = await self._rows(sql, (platform, workspace, since.isoformat()))
+        return [(pid, n) for pid, n in rows]
 
     async def get_meta(self, key: str) -> str | None:
-        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT value FROM meta WHERE key = ?", (key,))
         return str(row[0]) if row else None
 
     async def set_meta(self, key: str, value: str) -> None:
-        async with self._write_lock:
-            await self._db.execute(
+        async with self.transaction():
+            await self._write(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import sqlite3
 from collections.abc import Sequence
 
-import aiosqlite
-
 from bot.errors import StoreError
 from bot.models import Destination, Source, Subscription
+from bot.store.sqlite._connections import Connections
 
 __all__ = ["SubscriptionTables"]
 
@@ -65,17 +63,14 @@ def _values(sub: Subscription) -> tuple[object, ...]:
     )
 
 
-class SubscriptionTables:
+class SubscriptionTables(Connections):
     """The subscriptions part of ``SqliteStore``."""
-
-    _db: aiosqlite.Connection
-    _write_lock: asyncio.Lock
 
     async def add_subscription(self, sub: Subscription) -> Subscription:
         created = sub.created_at.astimezone(dt.UTC).isoformat()
-        async with self._write_lock:
+        async with self.transaction():
             try:
-                cur = await self._db.execute(
+                added = await self._write(
                     "INSERT INTO subscriptions (platform, workspace, channel, dm_user, owner,"
                     " topic, categories, min_upvotes, count, source, at, timezone, weekdays,"
                     " post_empty, active, paused_reason, created_at, updated_at)"
@@ -83,21 +78,23 @@ class SubscriptionTables:
                     (*_values(sub), created, created),
                 )
             except sqlite3.IntegrityError as exc:
+                # A second DM digest for a reader, among others: the desk says so.
                 raise StoreError(f"cannot add this subscription: {exc}") from exc
-        stored = await self.get_subscription(int(cur.lastrowid or 0))
-        assert stored is not None
+            stored = await self.get_subscription(int(added.last_id or 0))
+        if stored is None:
+            raise StoreError("a subscription just added cannot be read back")
         return stored
 
     async def get_subscription(self, sub_id: int) -> Subscription | None:
         sql = f"SELECT {_COLUMNS} FROM subscriptions WHERE id = ?"
-        async with self._db.execute(sql, (sub_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._row(sql, (sub_id,))
         return _row_to_subscription(row) if row else None
 
     async def subscriptions(
         self, *, destination: Destination | None = None, active: bool | None = None
     ) -> list[Subscription]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if destination is not None:
             where.append("platform = ? AND workspace = ? AND channel = ? AND dm_user = ?")
             d = destination
@@ -107,8 +104,7 @@ class SubscriptionTables:
             params.append(int(active))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         sql = f"SELECT {_COLUMNS} FROM subscriptions{clause} ORDER BY id"
-        async with self._db.execute(sql, params) as cur:
-            return [_row_to_subscription(row) async for row in cur]
+        return [_row_to_subscription(row) for row in await self._rows(sql, params)]
 
     async def dm_subscription(
         self, platform: str, workspace: str, user: str
@@ -117,14 +113,13 @@ class SubscriptionTables:
             f"SELECT {_COLUMNS} FROM subscriptions "
             "WHERE platform = ? AND workspace = ? AND dm_user = ? AND dm_user <> ''"
         )
-        async with self._db.execute(sql, (platform, workspace, user)) as cur:
-            row = await cur.fetchone()
+        row = await self._row(sql, (platform, workspace, user))
         return _row_to_subscription(row) if row else None
 
     async def update_subscription(self, sub: Subscription) -> None:
         now = dt.datetime.now(dt.UTC).isoformat()
-        async with self._write_lock:
-            await self._db.execute(
+        async with self.transaction():
+            await self._write(
                 "UPDATE subscriptions SET platform = ?, workspace = ?, channel = ?,"
                 " dm_user = ?, owner = ?, topic = ?, categories = ?, min_upvotes = ?,"
                 " count = ?, source = ?, at = ?, timezone = ?, weekdays = ?, post_empty = ?,"
@@ -133,6 +128,6 @@ class SubscriptionTables:
             )
 
     async def remove_subscription(self, sub_id: int) -> bool:
-        async with self._write_lock:
-            cur = await self._db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
-        return cur.rowcount > 0
+        async with self.transaction():
+            removed = await self._write("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
+        return removed.rows > 0
