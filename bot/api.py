@@ -33,7 +33,7 @@ from bot.errors import InvalidInput, NotFound, SourceError, UserError
 from bot.ids import parse_arxiv_id
 from bot.models import ActionKind, Caller, Choice, Home, Paper, Period, Recommendation, Reply
 from bot.ranking.topics import Topic, recommend
-from bot.ranking.trending import trending, window
+from bot.ranking.trending import opening, period_range, trending
 from bot.replies import card_for, cards_reply
 from bot.search.engine import run_search
 from bot.search.query import parse_query
@@ -163,7 +163,7 @@ class PaperService:
             raise UserError(
                 "No papers yet. Run `paperbot fetch` (or `paperbot import PATH`) first."
             )
-        start, _ = window(today, period)
+        start, _ = period_range(today, period)
         if latest >= start:
             return min(latest, today) if period is Period.DAY else today, []
         return latest, [
@@ -176,7 +176,7 @@ class PaperService:
     ) -> Reply:
         period = parse_period(period)
         end, notes = await self.anchor(period)
-        start, _ = window(end, period)
+        start, _ = period_range(end, period)
         label = {"day": "today", "week": "this week", "month": "this month"}[period.value]
         if notes:
             label = f"the {period.value} to {end:%Y-%m-%d}"
@@ -186,8 +186,7 @@ class PaperService:
             picks = [(r.paper, r.reason) for r in recs]
         else:
             papers = await self._store.papers_between(start, end)
-            opened = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
-            before = await self._store.upvotes_before([p.id for p in papers], opened)
+            before = await self._store.upvotes_before([p.id for p in papers], opening(start))
             ranked = trending(papers, before, end=end, period=period)[:limit]
             title = f"Trending {label}"
             picks = [(p, f"trending: {p.upvotes} upvotes") for p, _ in ranked]
@@ -246,7 +245,7 @@ class PaperService:
         self, topic: Topic, *, period: Period | str = Period.WEEK, limit: int = 5
     ) -> list[Recommendation]:
         end, _ = await self.anchor(parse_period(period))
-        start, _ = window(end, parse_period(period))
+        start, _ = period_range(end, parse_period(period))
         return await recommend(self._store, topic, start=start, end=end, limit=limit)
 
     def help(self, syntax: Syntax = TEXT) -> Reply:

@@ -34,17 +34,12 @@ __all__ = [
     "trending",
     "trending_score",
     "trending_scores",
-    "window",
 ]
 
 
 def period_range(end: dt.date, period: Period) -> tuple[dt.date, dt.date]:
     """The first and last day (inclusive) of ``period`` ending on ``end``."""
     return end - dt.timedelta(days=period.days - 1), end
-
-
-# Deprecated name of period_range: removed once api.py moves.
-window = period_range
 
 
 def opening(first_day: dt.date) -> dt.datetime:
