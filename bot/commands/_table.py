@@ -7,7 +7,7 @@ here exists on every front end.
 
 from __future__ import annotations
 
-from bot.commands._spec import Arg, Call, Command, Context, Kind, Rights, Suggest
+from bot.commands._spec import Arg, Call, Command, Context, Handler, Kind, Rights, Suggest
 from bot.errors import InvalidInput
 from bot.models import Reply, Signal, Source
 from bot.subscriptions.options import MAX_COUNT, Options, looks_like_days
@@ -205,16 +205,13 @@ async def _digest(ctx: Context, call: Call) -> Reply:
     )
 
 
-async def _save(ctx: Context, call: Call) -> Reply:
-    return await ctx.desk.signal(call.who, call.get("paper"), Signal.SAVE)
+def _signal(signal: Signal) -> Handler:
+    """The handler of save, like or dismiss: one signal about one paper."""
 
+    async def handler(ctx: Context, call: Call) -> Reply:
+        return await ctx.desk.signal(call.who, call.get("paper"), signal)
 
-async def _like(ctx: Context, call: Call) -> Reply:
-    return await ctx.desk.signal(call.who, call.get("paper"), Signal.LIKE)
-
-
-async def _dismiss(ctx: Context, call: Call) -> Reply:
-    return await ctx.desk.signal(call.who, call.get("paper"), Signal.DISMISS)
+    return handler
 
 
 async def _unsave(ctx: Context, call: Call) -> Reply:
@@ -356,9 +353,13 @@ COMMANDS: tuple[Command, ...] = (
             *OPTIONS,
         ),
     ),
-    Command("save", "keep a paper for later; teaches your digest", _save, args=(_PAPER,)),
-    Command("like", "more papers like this one in your digest", _like, args=(_PAPER,)),
-    Command("dismiss", "fewer papers like this one", _dismiss, args=(_PAPER,)),
+    Command(
+        "save", "keep a paper for later; teaches your digest", _signal(Signal.SAVE), args=(_PAPER,)
+    ),
+    Command(
+        "like", "more papers like this one in your digest", _signal(Signal.LIKE), args=(_PAPER,)
+    ),
+    Command("dismiss", "fewer papers like this one", _signal(Signal.DISMISS), args=(_PAPER,)),
     Command("unsave", "forget a paper you saved or liked", _unsave, args=(_PAPER,)),
     Command("saved", "the papers you saved or liked", _saved),
     Command("help", "this help", _help, aliases=("?", "-h", "--help"), needs_caller=False),

@@ -8,21 +8,9 @@ from dataclasses import replace
 import pytest
 
 from bot.errors import StoreError
-from bot.models import DeliveryStatus, Destination, Digest, DigestItem, Signal, Source, Subscription
+from bot.models import DeliveryStatus, Destination, Signal, Source
 from bot.store import Store
-
-T0 = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
-ROOM = Destination("slack", "T1", "C1")
-
-
-def sub(**kw: object) -> Subscription:
-    fields: dict[str, object] = {"id": 0, "destination": ROOM, "owner": "U1", "created_at": T0}
-    fields.update(kw)
-    return Subscription(**fields)  # type: ignore[arg-type]
-
-
-def digest(*ids: str) -> Digest:
-    return Digest("Papers", tuple(DigestItem(i, "why") for i in ids))
+from tests.store.records import ROOM, T0, digest, sub
 
 
 async def test_subscription_round_trip_and_listing(store: Store) -> None:

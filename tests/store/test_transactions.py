@@ -14,16 +14,11 @@ from bot.errors import StoreError
 from bot.models import (
     DeliveryStatus,
     Destination,
-    Digest,
-    DigestItem,
     Paper,
     Signal,
-    Subscription,
 )
 from bot.store import Store, TextQuery, open_store
-
-T0 = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
-ROOM = Destination("slack", "T1", "C1")
+from tests.store.records import T0, digest, sub
 
 
 class Boom(Exception):
@@ -32,16 +27,6 @@ class Boom(Exception):
 
 def paper(pid: str, title: str = "Attention Is All You Need") -> Paper:
     return Paper(id=pid, title=title, abstract="On attention.", day=T0.date(), upvotes=3)
-
-
-def sub(**kw: object) -> Subscription:
-    fields: dict[str, object] = {"id": 0, "destination": ROOM, "owner": "U1", "created_at": T0}
-    fields.update(kw)
-    return Subscription(**fields)  # type: ignore[arg-type]
-
-
-def digest(*ids: str) -> Digest:
-    return Digest("Papers", tuple(DigestItem(i, "why") for i in ids))
 
 
 async def test_writes_grouped_in_one_transaction_land_together(store: Store) -> None:
