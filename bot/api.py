@@ -11,16 +11,20 @@ an adapter's business: an import contract in pyproject.toml keeps it so.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from bot.commands import (
     NEEDS_CHAT,
     TEXT,
+    Call,
     Context,
     Invocation,
+    Kind,
     Suggest,
     Syntax,
     bind,
@@ -28,13 +32,14 @@ from bot.commands import (
     parse_text,
 )
 from bot.commands import invocation as named_invocation
+from bot.delivery.digest import DigestBuilder, Due, render_digest
 from bot.delivery.scheduler import Scheduler
 from bot.errors import InvalidInput, NotFound, SourceError, UserError
 from bot.ids import parse_arxiv_id
 from bot.models import ActionKind, Caller, Choice, Home, Paper, Period, Recommendation, Reply
 from bot.ranking.topics import Topic, recommend
 from bot.ranking.trending import opening, period_range, trending
-from bot.replies import card_for, cards_reply
+from bot.replies import card_for, cards_reply, text_reply
 from bot.search.engine import run_search
 from bot.search.query import parse_query
 from bot.store.port import InstallationStore, Store
@@ -107,8 +112,41 @@ class PaperService:
         Commands about subscriptions and signals need a ``caller`` (who and where)."""
         if invocation.command.needs_caller and caller is None:
             raise InvalidInput(NEEDS_CHAT)
-        call = bind(invocation, caller, syntax)
-        return await invocation.command.handler(self._context, call)
+        call = await self._numbered(bind(invocation, caller, syntax))
+        reply = await invocation.command.handler(self._context, call)
+        if caller is not None and reply.cards and not reply.cards[0].detailed:
+            await self._remember(caller, reply)
+        return reply
+
+    async def _remember(self, caller: Caller, reply: Reply) -> None:
+        """Keep the numbers of the list just shown, so `save 2` can name its second paper.
+        Kept in the database: the next command may reach another process."""
+        first = int(reply.meta.get("first", "1"))
+        shown = {str(n): c.paper_id for n, c in enumerate(reply.cards, first)}
+        await self._store.set_meta(_results_key(caller), json.dumps(shown))
+
+    async def _numbered(self, call: Call) -> Call:
+        """``call`` with each paper given by its number in the last list shown replaced by
+        that paper's id."""
+        numbers = {
+            a.name: call.values[a.name]
+            for a in call.command.args
+            if a.kind is Kind.PAPER and isinstance(call.values.get(a.name), int)
+        }
+        if not numbers:
+            return call
+        kept = await self._store.get_meta(_results_key(call.who)) if call.caller else None
+        shown: dict[str, str] = json.loads(kept) if kept else {}
+        values = dict(call.values)
+        for name, number in numbers.items():
+            if str(number) not in shown:
+                search = call.syntax.example("search", "diffusion")
+                raise InvalidInput(
+                    f"There is no paper #{number} in the last list you were shown; "
+                    f"list some first (`{search}`) or give an arXiv id."
+                )
+            values[name] = shown[str(number)]
+        return replace(call, values=values)
 
     async def run_text(
         self, text: str, caller: Caller | None = None, syntax: Syntax = TEXT
@@ -143,19 +181,36 @@ class PaperService:
         ]
         return [c for c in choices if needle in c.name][:MAX_SUGGESTIONS]
 
+    async def preview(self, caller: Caller, number: int, syntax: Syntax = TEXT) -> Reply:
+        """What subscription ``number`` would post now; nothing is recorded or sent."""
+        sub = await self._context.desk.visible(caller, number, syntax)
+        slot = self._clock()
+        [digest] = await DigestBuilder(self._store).build([Due(sub, slot)])
+        papers = await self._store.get_papers([i.paper_id for i in digest.items])
+        reply = render_digest(digest, papers)
+        title = f"Preview of #{sub.id}: {reply.title}"
+        return cards_reply(title, list(reply.cards)) if reply.cards else text_reply(title)
+
     async def home(self, caller: Caller) -> Home:
         """The caller's own page: their DM digest and the papers they kept."""
         return await self._context.desk.home(caller)
 
     # -- the answers the command table's handlers give ------------------------------------
 
-    async def anchor(self, period: Period, *, upvoted: bool = True) -> tuple[dt.date, list[str]]:
-        """The last day of the window to show, and a note when the data ends before today.
+    async def anchor(
+        self, period: Period, *, day: dt.date | None = None, upvoted: bool = True
+    ) -> tuple[dt.date, list[str]]:
+        """The last day of the window to show, and a note when the data ends before it.
 
         Trending needs upvotes, so by default the newest day with upvoted papers counts:
-        arXiv listings of a day Hugging Face has not covered yet would leave it empty.
+        arXiv listings of a day Hugging Face has not covered yet would leave it empty. A
+        ``day`` asked for is the end, as on Hugging Face's page for that day.
         """
         today = self._clock().date()
+        if day is not None:
+            if day > today:
+                raise InvalidInput(f"{day:%Y-%m-%d} has not happened yet; pick a past day.")
+            return day, []
         latest = await self._store.latest_day(with_upvotes=upvoted)
         if latest is None and upvoted:
             latest = await self._store.latest_day()
@@ -166,22 +221,34 @@ class PaperService:
         start, _ = period_range(today, period)
         if latest >= start:
             return min(latest, today) if period is Period.DAY else today, []
+        age = (today - latest).days
         return latest, [
-            f"the newest papers here are from {latest:%Y-%m-%d}; showing the {period.value} "
-            "up to that day"
+            f"the newest papers here are from {latest:%Y-%m-%d}, {age} days ago; "
+            "`paperbot fetch` brings today's"
         ]
 
     async def trending(
-        self, period: Period | str | None = None, topic: str = "", *, limit: int = 10
+        self,
+        period: Period | str | None = None,
+        topic: str = "",
+        *,
+        limit: int = 10,
+        day: dt.date | None = None,
     ) -> Reply:
         period = parse_period(period)
-        end, notes = await self.anchor(period)
+        end, notes = await self.anchor(period, day=day)
         start, _ = period_range(end, period)
         label = {"day": "today", "week": "this week", "month": "this month"}[period.value]
-        if notes:
-            label = f"the {period.value} to {end:%Y-%m-%d}"
+        if notes or day is not None:
+            label = (
+                f"on {end:%A %d %B %Y}"
+                if period is Period.DAY
+                else f"the {period.value} to {end:%d %B %Y}"
+            )
         if topic.strip():
-            recs = await recommend(self._store, Topic(topic), start=start, end=end, limit=limit)
+            # Trending means upvoted: arXiv-only papers are for digests, not this list.
+            wanted = Topic(topic, min_upvotes=1)
+            recs = await recommend(self._store, wanted, start=start, end=end, limit=limit)
             title = f"Trending {label} on '{topic.strip()}'"
             picks = [(r.paper, r.reason) for r in recs]
         else:
@@ -192,7 +259,7 @@ class PaperService:
             picks = [(p, f"trending: {p.upvotes} upvotes") for p, _ in ranked]
         if not picks:
             about = f" on '{topic.strip()}'" if topic.strip() else ""
-            return cards_reply(f"No trending papers{about} for {label}.", [], notes=notes)
+            return cards_reply(f"No trending papers{about} {label}.", [], notes=notes)
         cards = [card_for(p, reason=reason) for p, reason in picks]
         return cards_reply(title, cards, notes=notes)
 
@@ -209,13 +276,17 @@ class PaperService:
         shown = hits[(page - 1) * self.page_size : page * self.page_size]
         if not shown:
             where = "" if page == 1 else f" on page {page}"
-            return cards_reply(f"No papers found for '{_quote(query.text or text)}'{where}.", [])
+        # The query as typed, filters kept, the page left out.
+        base = " ".join(_PAGE.sub("", text).split())
+        if not shown:
+            where = "" if page == 1 else f" on page {page}"
+            return cards_reply(f"No papers found for '{_quote(base)}'{where}.", [])
         more = len(hits) > page * self.page_size
-        base = _PAGE.sub("", text).strip()
-        following = syntax.example("search", f"{_quote(base, 60)} page:{page + 1}")
+        # A command to copy is never cut short.
+        following = syntax.example("search", f"{base} page:{page + 1}")
         footer = f"Page {page}" + (f". More: {following}" if more else "")
         cards = [card_for(h.paper, reason=_matched(h.matched)) for h in shown]
-        title = f"Results for '{_quote(query.text or text)}'"
+        title = f"Results for '{_quote(base)}'"
         first = (page - 1) * self.page_size + 1
         return cards_reply(title, cards, footer=footer, start=first, page=page)
 
@@ -239,7 +310,7 @@ class PaperService:
                 await self._store.upsert_papers([paper], observed_at=self._clock())
         if paper is None:
             raise NotFound(f"No paper {arxiv_id.id} found.")
-        return cards_reply("", [card_for(paper)])
+        return cards_reply(paper.title or paper.id, [card_for(paper, detailed=True)])
 
     async def recommend(
         self, topic: Topic, *, period: Period | str = Period.WEEK, limit: int = 5
@@ -253,6 +324,10 @@ class PaperService:
 
 
 _PAGE = re.compile(r"\bpage:\S*", re.IGNORECASE)
+
+
+def _results_key(caller: Caller) -> str:
+    return f"results:{caller.platform}:{caller.workspace}:{caller.user}"
 
 
 def _quote(text: str, limit: int = 80) -> str:

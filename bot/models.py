@@ -219,6 +219,10 @@ class Card:
     links: tuple[Link, ...] = ()
     thumbnail: str | None = None
     actions: tuple[Action, ...] = ()
+    # The detail view of one paper: every author, both dates, the whole abstract.
+    detailed: bool = False
+    all_authors: tuple[str, ...] = ()
+    published: str = ""  # when the first version appeared on arXiv, YYYY-MM-DD
 
     @property
     def meta(self) -> tuple[str, ...]:
@@ -229,7 +233,7 @@ class Card:
         if self.upvotes is not None:
             parts.append(f"▲ {self.upvotes}")
         if self.categories:
-            parts.append(", ".join(self.categories[:3]))
+            parts.append(", ".join(self.categories if self.detailed else self.categories[:3]))
         return tuple(p for p in parts if p)
 
     def link(self, kind: LinkKind) -> Link | None:

@@ -10,6 +10,7 @@ from bot.models import Action, ActionKind, Card, Link, LinkKind, Paper, Reply
 __all__ = [
     "card_for",
     "cards_reply",
+    "detail_lines",
     "first_sentences",
     "fit",
     "plain_text",
@@ -70,8 +71,8 @@ def first_sentences(text: str, *, limit: int = 300) -> str:
     return out or truncate(text, limit)
 
 
-def card_for(paper: Paper, *, reason: str = "") -> Card:
-    """The card every adapter shows for ``paper``."""
+def card_for(paper: Paper, *, reason: str = "", detailed: bool = False) -> Card:
+    """The card every adapter shows for ``paper``; ``detailed`` for its own page."""
     summary = paper.ai_summary or first_sentences(paper.abstract)
     links = [Link(LinkKind.ARXIV, "arXiv", paper.abs_url), Link(LinkKind.PDF, "PDF", paper.pdf_url)]
     if paper.upvotes is not None or "hf" in paper.source.split(","):
@@ -97,6 +98,9 @@ def card_for(paper: Paper, *, reason: str = "") -> Card:
         links=tuple(links),
         thumbnail=paper.thumbnail,
         actions=tuple(actions),
+        detailed=detailed,
+        all_authors=paper.authors,
+        published=paper.published_at.date().isoformat() if paper.published_at else "",
     )
 
 
@@ -112,6 +116,9 @@ def plain_text(
     lines = [title] if title else []
     lines += [f"({note})" for note in notes]
     for n, card in enumerate(cards, start):
+        if card.detailed:
+            lines += ["", *([card.title] if card.title != title else []), *detail_lines(card)]
+            continue
         lines.append("")
         lines.append(f"{n}. {card.title}")
         lines.append(f"   {' · '.join(card.meta)}")
@@ -123,6 +130,29 @@ def plain_text(
     if footer:
         lines += ["", footer]
     return "\n".join(lines)
+
+
+def detail_lines(card: Card) -> list[str]:
+    """One paper's own page as plain lines below its title: every author, dates,
+    upvotes, categories, the whole abstract, and every link."""
+    lines = ["Authors: " + (", ".join(card.all_authors) or "unknown")]
+    dates = []
+    if card.published:
+        dates.append(f"on arXiv {card.published}")
+    if card.date and card.date != card.published:
+        dates.append(f"featured or listed {card.date}")
+    if dates:
+        lines.append("Dates: " + "; ".join(dates))
+    if card.upvotes is not None:
+        lines.append(f"Upvotes: {card.upvotes}")
+    if card.categories:
+        lines.append("Categories: " + ", ".join(card.categories))
+    if card.abstract:
+        lines += ["", card.abstract]
+    if card.reason:
+        lines += ["", f"Why: {card.reason}"]
+    lines += ["", *(f"{link.label}: {link.url}" for link in card.links)]
+    return lines
 
 
 def cards_reply(

@@ -130,3 +130,49 @@ async def test_commands_route_and_reject(service: PaperService) -> None:
         await service.run_text("/papers paper")
     with pytest.raises(InvalidInput, match="Type something"):
         await service.run_text("/papers search   ")
+
+
+async def test_a_paper_has_a_page_of_its_own(service: PaperService) -> None:
+    reply = await service.run_text("paper 2405.15738")
+    [card] = reply.cards
+    assert card.detailed and len(card.all_authors) > 3  # every author, not "and N others"
+    assert card.abstract in reply.text and "Authors: " + ", ".join(card.all_authors) in reply.text
+    for label in ("arXiv", "PDF", "Hugging Face"):
+        assert f"{label}: https://" in reply.text
+    assert "Upvotes: 32" in reply.text and "Dates: on arXiv 2024-05-24" in reply.text
+    assert reply.text.count(card.title) == 1
+    listed = (await service.run_text("paper 2606.19338")).text  # an arXiv listing
+    assert "Categories: cs." in listed
+
+
+async def test_trending_a_past_day(service: PaperService) -> None:
+    day = await service.run_text("trending day 2025-03-12")
+    assert day.title == "Trending on Wednesday 12 March 2025"
+    assert day.cards and {c.date for c in day.cards} == {"2025-03-12"}
+    week = await service.run_text("trending week 2025-03-12 count 3")
+    assert week.title == "Trending the week to 12 March 2025" and len(week.cards) == 3
+    with pytest.raises(InvalidInput, match="has not happened yet"):
+        await service.run_text("trending 2030-01-01")
+
+
+async def test_topic_trending_lists_upvoted_papers_only(service: PaperService) -> None:
+    reply = await service.run_text("trending month robot")
+    assert reply.cards and all(c.upvotes for c in reply.cards)
+
+
+async def test_search_headers_keep_filters_and_hints_are_whole_commands(
+    service: PaperService,
+) -> None:
+    reply = await service.run_text("search cat:cs.RO robot")
+    assert reply.title == "Results for 'cat:cs.RO robot'"
+    long = "diffusion models for image generation with transformers and latent spaces"
+    footer = (await service.run_text(f"search {long}")).footer
+    assert footer.endswith(f"More: /papers search {long} page:2") and "…" not in footer
+
+
+async def test_stale_data_says_how_old_and_what_to_run(service: PaperService) -> None:
+    # The test clock is 2026-07-01; the snapshot's newest upvoted day is 2026-06-30.
+    reply = await service.run_text("trending day")
+    assert reply.notes == (
+        "the newest papers here are from 2026-06-30, 1 days ago; `paperbot fetch` brings today's",
+    )

@@ -53,6 +53,9 @@ class DiscordSyntax:
             return f"{arg.name}:{'True' if value else 'False'}"
         return f"{arg.name}:{value}"
 
+    def hint(self, arg: Arg) -> str:
+        return ""  # typed options cannot be mistaken for a topic
+
     def notes(self) -> tuple[str, ...]:
         buttons = ", ".join(k.label for k in ActionKind)
         return (

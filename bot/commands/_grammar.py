@@ -8,12 +8,16 @@ end spells its option, all in one answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
 from bot.commands._spec import Arg, Call, Command, Invocation, Kind, Syntax
 from bot.commands._syntax import TEXT
-from bot.commands._table import find
+from bot.commands._table import COMMANDS, find
 from bot.errors import InvalidInput
 from bot.ids import parse_arxiv_id
 from bot.models import Caller
@@ -71,8 +75,16 @@ def _command(words: list[str], syntax: Syntax) -> tuple[Command, list[str]]:
             return find(" ".join(words[:n])), words[n:]
         except KeyError:
             continue
-    help_ = syntax.example("help")
-    raise InvalidInput(f"Unknown command '{words[0][:30]}'. Try `{help_}`.")
+    typed = words[0][:30]
+    names = [c.name for c in COMMANDS]
+    guesses = [n for n in names if OSA.distance(typed.lower(), n) <= _NEAR(typed)]
+    hint = f" Did you mean `{syntax.example(guesses[0])}`?" if guesses else ""
+    raise InvalidInput(f"Unknown command '{typed}'.{hint} Try `{syntax.example('help')}`.")
+
+
+def _NEAR(word: str) -> int:
+    """How many edits still make a typo of ``word`` (short words tolerate one)."""
+    return 1 if len(word) <= 5 else 2
 
 
 def _read(command: Command, words: list[str], syntax: Syntax) -> dict[str, str | bool]:
@@ -83,42 +95,45 @@ def _read(command: Command, words: list[str], syntax: Syntax) -> dict[str, str |
     for arg in command.positional:
         if arg.kind is Kind.TEXT or i >= len(words):
             continue
-        if arg.kind is Kind.CHOICE:
-            if arg.choice(words[i]) is not None:
-                raw[arg.name] = words[i]
-                i += 1
-        else:
-            raw[arg.name] = words[i]
-            i += 1
+        word = words[i]
+        if arg.kind is Kind.CHOICE and arg.choice(word) is None:
+            continue  # not this optional word: the topic, say
+        if arg.kind is Kind.DATE and not _DATE.match(word):
+            continue
+        raw[arg.name] = word
+        i += 1
     rest = words[i:]
+    if len(rest) == 1:
+        _not_a_near_miss(command, rest[0], syntax)
     by_word = {w: a for a in command.options for w in a.words}
     bare = {w: a for a in command.options for w in a.bare}
     text: list[str] = []
     j = 0
     while j < len(rest):
         word, key = rest[j], rest[j].lower()
-        following = _unquote(rest[j + 1]) if j + 1 < len(rest) else None
-        option = by_word.get(key)
-        if option is not None and option.kind is Kind.FLAG:
-            raw[option.name] = True
-            j += 1
-        elif option is not None and not (
-            option.accepts is not None and (following is None or not option.accepts(key, following))
-        ):
-            if following is None:
-                raise InvalidInput(f"{key}: a value is missing")
-            raw[option.name] = following
-            j += 2
-            after = _unquote(rest[j]) if j < len(rest) else ""
-            if option.then and after and _fits(command.arg(option.then), after):
-                raw[option.then] = after
-                j += 1
-        elif key in bare and len(rest) > 1:
-            raw[bare[key].name] = key
-            j += 1
-        else:
+        option = by_word.get(key) or bare.get(key)
+        if option is None:
             text.append(word)
             j += 1
+            continue
+        if option.name in raw:
+            raise InvalidInput(f"{key}: given twice; say it once")
+        if option.kind is Kind.FLAG:
+            raw[option.name] = True
+            j += 1
+        elif key in option.bare:
+            raw[option.name] = key
+            j += 1
+        else:
+            if j + 1 >= len(rest):
+                raise InvalidInput(f"{key}: a value is missing{_takes(option, syntax)}")
+            raw[option.name] = _unquote(rest[j + 1])
+            j += 2
+            after = _unquote(rest[j]) if j < len(rest) else ""
+            follower = command.arg(option.then) if option.then else None
+            if follower and after and follower.name not in raw and _fits(follower, after):
+                raw[follower.name] = after
+                j += 1
     if text:
         topic = next((a for a in command.positional if a.kind is Kind.TEXT), None)
         if topic is None:
@@ -126,6 +141,35 @@ def _read(command: Command, words: list[str], syntax: Syntax) -> dict[str, str |
             raise InvalidInput(f"Unexpected '{text[0][:30]}': the command is `{usage}`.")
         raw[topic.name] = " ".join(text)
     return raw
+
+
+def _takes(arg: Arg, syntax: Syntax) -> str:
+    """What an option takes, for a message: "; e.g. at 08:30"."""
+    return f"; e.g. {syntax.setting(arg, arg.example)}" if arg.example else ""
+
+
+def _not_a_near_miss(command: Command, word: str, syntax: Syntax) -> None:
+    """A lone word one edit from one of the command's words (``digest of``) was surely
+    meant as that word: ask, rather than take it for a topic. Quoted, it is a topic."""
+    if word.startswith('"') or len(word) < 2:
+        return
+    typed = word.lower()
+    known = [c for a in command.positional if a.kind is Kind.CHOICE for c in a.choices]
+    known += [w for a in command.options for w in (*a.words, *a.bare) if not w.startswith("-")]
+    if typed in known:
+        return
+    near = sorted(
+        {w for w in known if OSA.distance(typed, w) == 1}, key=lambda w: -fuzz.ratio(typed, w)
+    )
+    if near:
+        shown = " or ".join(f"`{w}`" for w in near[:3])
+        raise InvalidInput(
+            f"Did you mean {shown}? For the topic '{word[:30]}', put it in quotes: "
+            f"`{syntax.example(command.name, chr(34) + word[:30] + chr(34))}`."
+        )
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _fits(arg: Arg, value: str) -> bool:
@@ -147,7 +191,9 @@ def bind(invocation: Invocation, caller: Caller | None, syntax: Syntax = TEXT) -
         try:
             values[arg.name] = _value(arg, invocation.raw[arg.name], syntax)
         except InvalidInput as exc:
-            errors.append(f"{syntax.option(arg)}: {exc}" if arg.is_option else str(exc))
+            errors.append(
+                f"{syntax.option(arg)}: {exc}{syntax.hint(arg)}" if arg.is_option else str(exc)
+            )
     if errors:
         raise InvalidInput("\n".join(errors))
     return Call(command, values, caller, syntax, invocation.share)
@@ -171,6 +217,9 @@ def _value(arg: Arg, raw: str | int | bool, syntax: Syntax) -> object:
     if arg.kind is Kind.TEXT:
         return text
     if arg.kind is Kind.PAPER:
+        number = text.removeprefix("#")
+        if number.isdigit() and len(number) <= 3:
+            return int(number)  # its number in the last list shown: the facade resolves it
         found = parse_arxiv_id(text)
         if found is None:
             raise InvalidInput(f"'{text[:40]}' is not an arXiv id or paper link (e.g. 2510.06131).")
@@ -195,6 +244,17 @@ def _value(arg: Arg, raw: str | int | bool, syntax: Syntax) -> object:
             *first, last = arg.choices
             raise InvalidInput(f"use {', '.join(first)} or {last}")
         return choice
+    if arg.kind is Kind.DATE:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(f"'{text[:20]}' is not a day; use YYYY-MM-DD") from None
+    if arg.kind is Kind.FIELDS:
+        fields = [f.strip() for f in text.split(",") if f.strip()]
+        chosen = [arg.choice(f) for f in fields]
+        if not fields or None in chosen:
+            raise InvalidInput(f"use {', '.join(arg.choices)} (comma-separated)")
+        return tuple(dict.fromkeys(c for c in chosen if c))
     parse = {
         Kind.TIME: parse_time,
         Kind.TIMEZONE: parse_timezone,

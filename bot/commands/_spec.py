@@ -45,6 +45,8 @@ class Kind(StrEnum):
     TIMEZONE = "timezone"  # an IANA timezone name
     DAYS = "days"  # weekdays
     CATEGORIES = "categories"  # arXiv categories
+    DATE = "date"  # a day, YYYY-MM-DD
+    FIELDS = "fields"  # names among ``choices``, comma-separated
     FLAG = "flag"  # on when given
 
 
@@ -72,9 +74,9 @@ class Arg:
     ``name`` is how the handler (and Discord's typed options) know it. An argument with
     ``words`` is an option introduced by one of them in typed text (``at 08:30``); one
     without is positional, taken from the start of the text in the order declared (a
-    ``TEXT`` argument takes the words left over). ``accepts`` decides, for an option word
-    that is also an everyday word (``at``, ``on``), whether the word after it is its
-    value or the topic goes on; ``bare`` are words that stand alone as a value
+    ``TEXT`` argument takes the words left over; a ``CHOICE`` or ``DATE`` one only a word
+    that is one). An option word is always the option: its value must follow, and a topic
+    that holds the word is quoted. ``bare`` are words that stand alone as a value
     (``daily``); ``then`` names an option whose value may follow this one's without its
     word (``at 08:30 Europe/Berlin``).
     """
@@ -89,7 +91,6 @@ class Arg:
     low: int | None = None
     high: int | None = None
     words: tuple[str, ...] = ()
-    accepts: Callable[[str, str], bool] | None = None
     bare: tuple[str, ...] = ()
     then: str = ""
     suggest: Suggest | None = None
@@ -135,6 +136,10 @@ class Syntax(Protocol):
 
     def notes(self) -> tuple[str, ...]:
         """Lines of help only this front end needs."""
+        ...
+
+    def hint(self, arg: Arg) -> str:
+        """What to add when this option's value was wrong ("" for nothing)."""
         ...
 
 

@@ -9,6 +9,8 @@ from bot.commands._table import find
 
 __all__ = ["TEXT", "TextSyntax"]
 
+# Option words that are everyday words as well.
+_EVERYDAY = {"at", "on"}
 # Options beyond this many are summed up as "[options]" in a synopsis.
 _LISTED_OPTIONS = 2
 
@@ -54,6 +56,13 @@ class TextSyntax:
 
     def notes(self) -> tuple[str, ...]:
         return self.extra
+
+    def hint(self, arg: Arg) -> str:
+        # "at" and "on" are words of topics too: typed text may have meant the topic.
+        word = arg.words[0] if arg.words else ""
+        if word in _EVERYDAY:
+            return f" (a topic with '{word}' in it goes in quotes: \"attention {word} graphs\")"
+        return ""
 
 
 def _positional(arg: Arg) -> str:

@@ -10,24 +10,12 @@ from __future__ import annotations
 from bot.commands._spec import Arg, Call, Command, Context, Handler, Kind, Rights, Suggest
 from bot.errors import InvalidInput
 from bot.models import Reply, Signal, Source
-from bot.subscriptions.options import MAX_COUNT, Options, looks_like_days
+from bot.subscriptions.options import MAX_COUNT, Options
 
 __all__ = ["COMMANDS", "OPTIONS", "TRENDING_MAX", "find", "subscription_options"]
 
 # The most papers one trending list shows (Discord: ten embeds a message, so three).
 TRENDING_MAX = 50
-
-
-def _after_at(word: str, value: str) -> bool:
-    # "at" is also a word of topics ("attention at scale"): a time starts with a digit.
-    return value[:1].isdigit()
-
-
-def _after_on(word: str, value: str) -> bool:
-    # "on" is also a word of topics ("attention on graphs"): days look like days.
-    if word == "every":
-        return value.lower() in {"day", "weekday", "weekdays"}
-    return looks_like_days(value)
 
 
 # The options of a daily post or a DM digest, shared by subscribe, edit and digest.
@@ -38,7 +26,6 @@ OPTIONS = (
         "local time of day, e.g. 08:30 (8, 8am, 20h work too)",
         metavar="HH:MM",
         words=("at",),
-        accepts=_after_at,
         then="timezone",
         example="08:30",
     ),
@@ -57,7 +44,6 @@ OPTIONS = (
         "mon-fri (default), mon,wed,fri, weekdays, weekends or daily",
         metavar="DAYS",
         words=("on", "every"),
-        accepts=_after_on,
         bare=("daily", "weekdays", "weekends"),
         example="mon-fri",
     ),
@@ -126,7 +112,7 @@ _SUBSCRIPTION = Arg(
 _PAPER = Arg(
     "paper",
     Kind.PAPER,
-    "an arXiv id or paper link",
+    "an arXiv id, a paper link, or its number in the list just shown",
     metavar="ID",
     required=True,
     suggest=Suggest.PAPERS,
@@ -134,9 +120,31 @@ _PAPER = Arg(
 )
 
 
+# What `edit ... clear` may empty, and what each is called in the subscription.
+CLEARABLE = {"topic": "topic", "categories": "categories", "min_upvotes": "min_upvotes"}
+
+_CLEAR = Arg(
+    "clear",
+    Kind.FIELDS,
+    "empty these: topic, categories, min_upvotes (comma-separated)",
+    metavar="FIELDS",
+    choices=tuple(CLEARABLE),
+    synonyms={"cat": "categories", "category": "categories", "min-upvotes": "min_upvotes"},
+    words=("clear",),
+    example="topic",
+)
+
+
 def subscription_options(call: Call) -> Options:
     """The subscription options a subscribe, edit or digest call gave."""
     source = call.get("source")
+    cleared = call.get("clear", ())
+    both = [f for f in cleared if call.get(f) is not None]
+    if both:
+        arg = call.command.arg(both[0])
+        raise InvalidInput(
+            f"{call.syntax.option(arg)}: given and cleared at once; say one or the other"
+        )
     return Options.of(
         {
             "topic": call.get("topic"),
@@ -148,13 +156,17 @@ def subscription_options(call: Call) -> Options:
             "source": Source(source) if source else None,
             "categories": call.get("categories"),
             "post_empty": False if call.get("quiet") else None,
-        }
+        },
+        cleared=[CLEARABLE[f] for f in cleared],
     )
 
 
 async def _trending(ctx: Context, call: Call) -> Reply:
+    day = call.get("day")
+    # A day alone is that day's list, as on Hugging Face's page for it.
+    period = call.get("period") or ("day" if day else None)
     return await ctx.service.trending(
-        call.get("period"), call.get("topic", ""), limit=call.get("count", 10)
+        period, call.get("topic", ""), limit=call.get("count", 10), day=day
     )
 
 
@@ -193,6 +205,10 @@ async def _pause(ctx: Context, call: Call) -> Reply:
 
 async def _resume(ctx: Context, call: Call) -> Reply:
     return await ctx.desk.set_active(call.who, call.get("subscription"), True, call.syntax)
+
+
+async def _preview(ctx: Context, call: Call) -> Reply:
+    return await ctx.service.preview(call.who, call.get("subscription"), call.syntax)
 
 
 async def _unsubscribe(ctx: Context, call: Call) -> Reply:
@@ -237,6 +253,13 @@ COMMANDS: tuple[Command, ...] = (
                 Kind.CHOICE,
                 "day, week (default) or month",
                 choices=("day", "week", "month"),
+            ),
+            Arg(
+                "day",
+                Kind.DATE,
+                "the day it ends on, YYYY-MM-DD (default: the newest)",
+                metavar="YYYY-MM-DD",
+                example="2025-03-12",
             ),
             _TOPIC,
             Arg(
@@ -310,7 +333,7 @@ COMMANDS: tuple[Command, ...] = (
         "edit",
         "change a subscription's topic or options",
         _edit,
-        args=(_SUBSCRIPTION, _TOPIC, *OPTIONS),
+        args=(_SUBSCRIPTION, _TOPIC, *OPTIONS, _CLEAR),
         rights=Rights.MANAGERS,
     ),
     Command("pause", "pause a subscription", _pause, args=(_SUBSCRIPTION,), rights=Rights.MANAGERS),
@@ -320,6 +343,12 @@ COMMANDS: tuple[Command, ...] = (
         _resume,
         args=(_SUBSCRIPTION,),
         rights=Rights.MANAGERS,
+    ),
+    Command(
+        "preview",
+        "what a subscription would post now (nothing is sent)",
+        _preview,
+        args=(_SUBSCRIPTION,),
     ),
     Command(
         "unsubscribe",

@@ -40,7 +40,8 @@ class Topic:
             open_ended=False,
             categories=q.categories + tuple(c for c in self.categories if c),
             authors=q.authors + tuple(tuple(tokenize(a)) for a in self.authors if tokenize(a)),
-            min_upvotes=self.min_upvotes if self.min_upvotes is not None else q.min_upvotes,
+            # Both minimums hold: the subscription's and the query's own min-upvotes:N.
+            min_upvotes=max(filter(None, (self.min_upvotes, q.min_upvotes)), default=None),
             since=max(filter(None, (q.since, start))),
             until=min(filter(None, (q.until, end))),
         )

@@ -215,7 +215,8 @@ class Window:
         exclude: AbstractSet[str] = frozenset(),
     ) -> tuple[np.ndarray, np.ndarray]:
         """The rows matching ``query`` (``among`` those ids, none in ``exclude``) in
-        increasing order, and their relevance (0 for a query without words)."""
+        increasing order, and their relevance (for a query without words, 1 for a match
+        of its authors and 0 for none)."""
         words = list(query.terms) + [t for p in query.phrases for t in p]
         names = [t for name in query.authors for t in name]
         if words or names:
@@ -236,7 +237,9 @@ class Window:
         if query.phrases or query.authors:
             rows = np.array([r for r in rows.tolist() if self._fits(r, query)], np.int64)
         if not words:
-            return rows, np.zeros(len(rows))
+            # Matching an author's name is all the relevance such a query has: each
+            # match fully (a reader following an author wants every one of theirs).
+            return rows, np.full(len(rows), 1.0 if names else 0.0)
         in_title = np.zeros(len(rows))
         mentions = np.zeros(len(rows))
         for w in found:

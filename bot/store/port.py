@@ -185,6 +185,10 @@ class DeliveryStore(Protocol):
         """For each subscription, the newest slot with a delivery record of any status."""
         ...
 
+    async def last_sent(self, sub_ids: Sequence[int]) -> dict[int, dt.datetime]:
+        """For each of ``sub_ids`` that posted, when its newest post was sent."""
+        ...
+
     async def open_deliveries(self, *, due_by: dt.datetime) -> list[Delivery]:
         """Pending ones, and retries due by ``due_by``, oldest slot first."""
         ...

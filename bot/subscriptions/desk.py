@@ -17,7 +17,7 @@ from bot.errors import InvalidInput, NotFound, StoreError, UserError
 from bot.models import Caller, Home, Reply, Signal, Subscription
 from bot.replies import card_for, cards_reply, text_reply
 from bot.store.port import Store
-from bot.subscriptions.options import Options, describe
+from bot.subscriptions.options import Options, describe, schedule_line
 
 if TYPE_CHECKING:  # a front end's syntax comes with each call
     from bot.commands import Syntax
@@ -56,6 +56,7 @@ class SubscriptionDesk:
         draft = Subscription(
             id=0, destination=caller.place, owner=caller.user, created_at=self._clock()
         )
+        _refuse_twins(options.apply(draft), existing, syntax)
         sub = await self._store.add_subscription(options.apply(draft))
         edit = syntax.example("edit", sub.id)
         return text_reply(f"Subscribed this channel: {describe(sub)}\nChange it with `{edit} ...`.")
@@ -63,7 +64,9 @@ class SubscriptionDesk:
     async def overview(self, caller: Caller, syntax: Syntax) -> Reply:
         subs = await self._store.subscriptions(destination=caller.place) if caller.channel else []
         dm = await self._store.dm_subscription(caller.platform, caller.workspace, caller.user)
-        lines = [describe(s) for s in subs]
+        now = self._clock()
+        last = await self._store.last_sent([s.id for s in subs] + ([dm.id] if dm else []))
+        lines = [f"{describe(s)}\n    {schedule_line(s, now, last.get(s.id))}" for s in subs]
         if not lines and dm is None:
             example = syntax.example("subscribe", "diffusion", time="09:00", timezone="UTC")
             return text_reply(
@@ -75,18 +78,25 @@ class SubscriptionDesk:
             else "No channel subscriptions here."
         )
         if dm is not None:
-            text += f"\nYour DM digest: {describe(dm)}"
+            text += (
+                f"\nYour DM digest: {describe(dm)}\n    {schedule_line(dm, now, last.get(dm.id))}"
+            )
         return text_reply(text)
+
+    async def visible(self, caller: Caller, number: int, syntax: Syntax) -> Subscription:
+        """Subscription ``number``, if it is this place's or the caller's own digest."""
+        sub = await self._store.get_subscription(number)
+        here = sub is not None and (
+            sub.destination == caller.place or (sub.is_dm and sub.destination == caller.inbox)
+        )
+        if sub is None or not here:
+            listed = syntax.example("subscriptions")
+            raise NotFound(f"No subscription #{number} here; see `{listed}`.")
+        return sub
 
     async def _own(self, caller: Caller, number: int, syntax: Syntax) -> Subscription:
         """Subscription ``number``, if it belongs here and this caller may change it."""
-        sub = await self._store.get_subscription(number)
-        visible = sub is not None and (
-            sub.destination == caller.place or (sub.is_dm and sub.destination == caller.inbox)
-        )
-        if sub is None or not visible:
-            listed = syntax.example("subscriptions")
-            raise NotFound(f"No subscription #{number} here; see `{listed}`.")
+        sub = await self.visible(caller, number, syntax)
         if not sub.is_dm and sub.owner != caller.user and not caller.is_admin:
             raise UserError(f"Only the person who created #{sub.id} or an admin can change it.")
         return sub
@@ -104,9 +114,9 @@ class SubscriptionDesk:
         if sub.active == active:
             state = "active" if active else "paused"
             return text_reply(f"Subscription #{sub.id} is already {state}.")
-        changed = replace(
-            sub, active=active, paused_reason="" if active else f"paused by {caller.user}"
-        )
+        # Platform user ids mean nothing to readers; the day says when.
+        reason = "" if active else f"paused on {self._clock():%Y-%m-%d}"
+        changed = replace(sub, active=active, paused_reason=reason)
         if active:
             # Resuming must not post every slot missed while paused.
             changed = replace(changed, created_at=self._clock())
@@ -116,6 +126,9 @@ class SubscriptionDesk:
     async def edit(self, caller: Caller, number: int, options: Options, syntax: Syntax) -> Reply:
         sub = await self._own(caller, number, syntax)
         changed = options.apply(sub)
+        if not sub.is_dm:
+            others = await self._store.subscriptions(destination=sub.destination)
+            _refuse_twins(changed, [s for s in others if s.id != sub.id], syntax)
         await self._store.update_subscription(changed)
         return text_reply(f"Updated: {describe(changed)}")
 
@@ -167,10 +180,20 @@ class SubscriptionDesk:
         paper = await self._store.get_paper(paper_id)
         if paper is None:
             raise NotFound(f"No paper {paper_id} found.")
-        await self._store.add_signal(
-            caller.platform, caller.workspace, caller.user, paper.id, signal, now=self._clock()
-        )
-        return text_reply(f"{_SIGNAL_WORDS[signal]} '{paper.title}'.")
+        # A reader changes their mind: "not interested" undoes a save, a save undoes it.
+        undone = [Signal.SAVE, Signal.LIKE] if signal is Signal.DISMISS else [Signal.DISMISS]
+        async with self._store.transaction():
+            await self._store.add_signal(
+                caller.platform, caller.workspace, caller.user, paper.id, signal, now=self._clock()
+            )
+            dropped = [
+                s
+                for s in undone
+                if await self._store.remove_signal(caller.platform, caller.user, paper.id, s)
+            ]
+        after = {Signal.SAVE: " (no longer saved)", Signal.LIKE: " (no longer liked)"}
+        note = "".join(after.get(s, "") for s in dropped[:1])
+        return text_reply(f"{_SIGNAL_WORDS[signal]} '{paper.title}'{note}.")
 
     async def unsave(self, caller: Caller, paper_id: str) -> Reply:
         """Forget that the caller saved or liked a paper."""
@@ -226,3 +249,18 @@ class SubscriptionDesk:
             if pid in papers
         ]
         return cards_reply("What colleagues found worth reading this week", cards)
+
+
+# What makes two subscriptions of one place the same post.
+_SETTINGS: tuple[str, ...] = ("topic", "categories", "min_upvotes", "count", "source", "at")
+_SETTINGS += ("timezone", "weekdays", "post_empty")
+
+
+def _refuse_twins(sub: Subscription, others: list[Subscription], syntax: Syntax) -> None:
+    """Refuse a subscription that would post what one of ``others`` already posts."""
+    for other in others:
+        if all(getattr(other, f) == getattr(sub, f) for f in _SETTINGS):
+            raise UserError(
+                f"This channel already has that subscription: {describe(other)}. "
+                f"Change it with `{syntax.example('edit', other.id)} ...`."
+            )

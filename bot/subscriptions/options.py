@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -21,6 +21,8 @@ from rapidfuzz import process
 
 from bot.errors import InvalidInput
 from bot.models import Source, Subscription
+from bot.subscriptions.schedule import next_run
+from bot.taxonomy import category, suggest_category
 
 __all__ = [
     "DAY_NAMES",
@@ -37,6 +39,7 @@ __all__ = [
     "parse_source",
     "parse_time",
     "parse_timezone",
+    "schedule_line",
     "zone_names",
 ]
 
@@ -65,7 +68,10 @@ SOURCES = {
     "all": Source.BOTH,
 }
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|h)?$", re.IGNORECASE)
-_CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$", re.IGNORECASE)
+
+
+# What a cleared field holds.
+_EMPTY: dict[str, object] = {"topic": "", "categories": (), "min_upvotes": None}
 
 
 @dataclass(frozen=True)
@@ -85,11 +91,12 @@ class Options:
     given: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def of(cls, values: Mapping[str, object]) -> Options:
+    def of(cls, values: Mapping[str, object], *, cleared: Iterable[str] = ()) -> Options:
         """Options from checked values by the field names above (``None`` values and
-        unknown names are not given)."""
+        unknown names are not given); ``cleared`` fields are given as empty."""
         known = {f for f in cls.__dataclass_fields__ if f != "given"}
         chosen = {k: v for k, v in values.items() if k in known and v is not None}
+        chosen |= {k: _EMPTY[k] for k in cleared}
         return cls(**chosen, given=frozenset(chosen))  # type: ignore[arg-type]
 
     def apply(self, sub: Subscription) -> Subscription:
@@ -196,14 +203,21 @@ def parse_source(value: str) -> Source:
 
 
 def parse_categories(value: str) -> tuple[str, ...]:
-    """``cs.CL,cs.LG``: arXiv categories, or whole archives (``cs``)."""
-    cats = tuple(c.strip() for c in value.split(",") if c.strip())
-    for cat in cats:
-        if not _CATEGORY.match(cat):
-            raise InvalidInput(f"'{cat[:30]}' is not an arXiv category (e.g. cs.CL)")
+    """``cs.CL,cs.LG``: arXiv categories, or whole archives (``cs``), as arXiv spells them."""
+    cats = []
+    for typed in filter(None, (c.strip() for c in value.split(","))):
+        known = category(typed)
+        if known is None:
+            guess = suggest_category(typed)
+            hint = f" (did you mean {guess}?)" if guess else ""
+            raise InvalidInput(
+                f"'{typed[:30]}' is not an arXiv category{hint}; e.g. cs.CL, cs.LG, or cs for all "
+                "of computer science"
+            )
+        cats.append(known)
     if not cats:
         raise InvalidInput("which categories? e.g. cs.CL,cs.LG")
-    return cats
+    return tuple(dict.fromkeys(cats))
 
 
 def describe(sub: Subscription) -> str:
@@ -232,3 +246,28 @@ def days_text(days: frozenset[int]) -> str:
     if days == frozenset({5, 6}):
         return "weekends"
     return ", ".join(DAY_NAMES[d].capitalize() for d in sorted(days))
+
+
+def schedule_line(sub: Subscription, now: dt.datetime, last: dt.datetime | None) -> str:
+    """When ``sub`` posts next and when it last posted, in its own timezone."""
+    zone = ZoneInfo(sub.timezone)
+    parts = []
+    if sub.active:
+        upcoming = next_run(now, sub.at, zone, sub.weekdays).astimezone(zone)
+        parts.append(f"next post {upcoming:%a %d %b %H:%M} ({_until(upcoming - now)})")
+    else:
+        parts.append("no posts while paused")
+    parts.append(
+        f"last posted {last.astimezone(zone):%a %d %b %H:%M}" if last else "not posted yet"
+    )
+    return " · ".join(parts)
+
+
+def _until(delta: dt.timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"in {minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"in {hours} h {minutes % 60:02d} min" if hours < 10 else f"in {hours} h"
+    return f"in {hours // 24} days"

@@ -32,7 +32,7 @@ def test_topic_keeps_search_syntax_and_words_like_on() -> None:
         parse_options('"flow matching" author:lecun -survey').topic
         == '"flow matching" author:lecun -survey'
     )
-    assert parse_options("attention on graphs").topic == "attention on graphs"
+    assert parse_options('"attention on graphs"').topic == '"attention on graphs"'
     assert parse_options("robots daily quiet cat cs.RO,cs.AI").weekdays == frozenset(range(7))
     o = parse_options("robots at 9pm tz asia/kolkata on sat,sun source both")
     assert (o.at, o.timezone, o.weekdays, o.source) == (
@@ -102,3 +102,71 @@ def test_every_wrong_value_is_named_at_once() -> None:
         parse_options("x at 25:00 tz Mars/Olympus count 500")
     lines = str(caught.value).splitlines()
     assert [line.split(":")[0] for line in lines] == ["at", "tz", "count"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # An option word takes its value; a topic holding the word is quoted.
+        ("robotics at", "at: a value is missing; e.g. at 08:30"),
+        ("g at -1", "at: '-1' is not a time of day"),
+        ("attention on graphs", "goes in quotes"),
+        ("x cat", "cat: a value is missing; e.g. cat cs.CL,cs.LG"),
+        # A repeated option is not silently the last one.
+        ("x count 5 count 6", "count: given twice"),
+        ("x daily on mon-fri", "on: given twice"),
+        # Categories are arXiv's.
+        ("x cat cs.XX", "cat: 'cs.XX' is not an arXiv category"),
+        ("x cat cs.CLL", "did you mean cs.CL?"),
+    ],
+)
+def test_wrong_input_is_refused_never_absorbed(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message.replace("?", r"\?")):
+        parse_options(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [("digest of", "`off` or `on`"), ("subscribe quite", "`quiet`"), ("trending weak", "`week`")],
+)
+def test_a_lone_word_one_edit_from_a_command_word_asks(text: str, meant: str) -> None:
+    with pytest.raises(InvalidInput, match=f"Did you mean {meant}"):
+        parse_text(text)
+    # Quoted, it is the topic it says.
+    quoted = text.split()[0] + f' "{text.split()[1]}"'
+    assert parse_text(quoted).raw.get("topic") == f'"{text.split()[1]}"'
+
+
+def test_an_unknown_command_suggests_the_near_one() -> None:
+    with pytest.raises(InvalidInput, match="Did you mean `/papers search`"):
+        parse_text("serach diffusion")
+
+
+def test_categories_are_spelled_as_arxiv_does_and_bare_day_words_stand_alone() -> None:
+    o = parse_options("robots cat CS.ro,cs")
+    assert o.categories == ("cs.RO", "cs")
+    assert parse_options("daily").weekdays == frozenset(range(7))
+    assert parse_options("every day").weekdays == frozenset(range(7))
+
+
+def test_edit_clears_a_topic_or_a_filter() -> None:
+    call = bind(parse_text("edit 3 clear topic,cat,min-upvotes"), None, TEXT)
+    o = subscription_options(call)
+    assert (o.topic, o.categories, o.min_upvotes) == ("", (), None)
+    assert o.given == {"topic", "categories", "min_upvotes"}
+    with pytest.raises(InvalidInput, match="cat: given and cleared"):
+        subscription_options(bind(parse_text("edit 3 cat cs.AI clear cat"), None, TEXT))
+    with pytest.raises(InvalidInput, match="clear: use topic, categories, min_upvotes"):
+        bind(parse_text("edit 3 clear time"), None, TEXT)
+
+
+def test_trending_takes_a_past_day() -> None:
+    call = bind(parse_text("trending week 2025-03-12 diffusion"), None, TEXT)
+    assert (call.get("period"), call.get("day"), call.get("topic")) == (
+        "week",
+        dt.date(2025, 3, 12),
+        "diffusion",
+    )
+    assert bind(parse_text("trending 2025-03-12"), None, TEXT).get("day") == dt.date(2025, 3, 12)
+    with pytest.raises(InvalidInput, match="'2025-02-30' is not a day"):
+        bind(parse_text("trending 2025-02-30"), None, TEXT)

@@ -98,3 +98,89 @@ async def test_channel_commands_need_a_chat(desk: PaperService) -> None:
     dm = Caller("test", "alice", "team", "")
     with pytest.raises(InvalidInput, match="digest on"):
         await desk.run_text("/papers subscribe robots", dm)
+
+
+async def test_the_same_subscription_twice_is_refused_naming_the_first(
+    desk: PaperService, fresh_store: Store
+) -> None:
+    await desk.run_text("subscribe robots at 08:00 cat cs.RO", ALICE)
+    with pytest.raises(UserError, match=r"already has that subscription: #1 'robots'"):
+        await desk.run_text("subscribe robots at 08:00 cat cs.RO", BOB)
+    await desk.run_text("subscribe robots at 09:00 cat cs.RO", ALICE)  # another time: fine
+    with pytest.raises(UserError, match="already has that subscription: #1"):
+        await desk.run_text("edit 2 at 08:00", ALICE)  # would become #1's twin
+    assert len(await fresh_store.subscriptions()) == 2
+
+
+async def test_edit_clears_a_topic_and_a_filter(desk: PaperService, fresh_store: Store) -> None:
+    await desk.run_text("subscribe robots cat cs.RO min-upvotes 5", ALICE)
+    reply = await desk.run_text("edit 1 clear topic,cat,min-upvotes", ALICE)
+    assert reply.text.startswith("Updated: #1 trending")
+    [sub] = await fresh_store.subscriptions()
+    assert (sub.topic, sub.categories, sub.min_upvotes) == ("", (), None)
+
+
+async def test_subscriptions_show_the_next_and_last_post(
+    desk: PaperService, clock: list[dt.datetime]
+) -> None:
+    await desk.run_text("subscribe robots at 14:30 on daily", ALICE)  # clock: Wed 12:00 UTC
+    listed = (await desk.run_text("subscriptions", ALICE)).text
+    assert "next post Wed 01 Jul 14:30 (in 2 h 30 min) · not posted yet" in listed
+    await desk.run_text("pause 1", ALICE)
+    listed = (await desk.run_text("subscriptions", ALICE)).text
+    assert "no posts while paused" in listed and "paused on 2026-07-01" in listed
+
+
+async def test_preview_shows_what_would_be_posted_and_records_nothing(
+    desk: PaperService, fresh_store: Store
+) -> None:
+    await desk.run_text("subscribe diffusion count 3 on daily", ALICE)
+    preview = await desk.run_text("preview 1", ALICE)
+    assert preview.title.startswith("Preview of #1: Papers on 'diffusion'")
+    assert 1 <= len(preview.cards) <= 3
+    assert await fresh_store.last_slots() == {}  # no delivery, nothing reserved
+    assert await fresh_store.delivered([c.paper_id for c in preview.cards]) == {}
+    with pytest.raises(NotFound):
+        await desk.run_text("preview 1", ELSEWHERE)
+
+
+async def test_save_by_its_number_in_the_list_just_shown(
+    desk: PaperService, fresh_store: Store
+) -> None:
+    with pytest.raises(InvalidInput, match="no paper #2 in the last list"):
+        await desk.run_text("save 2", ALICE)
+    found = await desk.run_text("search diffusion page:2", ALICE)  # numbered 6 to 10
+    assert "7" in found.text.split("\n\n")[2][:2]
+    await desk.run_text("save 7", ALICE)
+    signals = await fresh_store.user_signals("test", "alice")
+    assert signals[Signal.SAVE] == [found.cards[1].paper_id]
+    # Another reader's list is theirs: BOB has been shown nothing.
+    with pytest.raises(InvalidInput, match="no paper #7"):
+        await desk.run_text("like 7", BOB)
+
+
+async def test_changing_ones_mind_undoes_the_other_signal(
+    desk: PaperService, fresh_store: Store
+) -> None:
+    await desk.run_text("save 2405.15738", ALICE)
+    dismissed = await desk.run_text("dismiss 2405.15738", ALICE)
+    assert dismissed.text.endswith("(no longer saved).")
+    signals = await fresh_store.user_signals("test", "alice")
+    assert signals[Signal.SAVE] == [] and signals[Signal.DISMISS] == ["2405.15738"]
+    assert "Nothing saved yet" in (await desk.run_text("saved", ALICE)).text
+    await desk.run_text("like 2405.15738", ALICE)
+    signals = await fresh_store.user_signals("test", "alice")
+    assert signals[Signal.LIKE] == ["2405.15738"] and signals[Signal.DISMISS] == []
+    assert (await desk.run_text("unsave 2405.15738", ALICE)).text.startswith("Removed")
+    assert "was not among" in (await desk.run_text("unsave 2405.15738", ALICE)).text
+
+
+async def test_following_an_author(desk: PaperService, clock: list[dt.datetime]) -> None:
+    clock[0] = dt.datetime(2025, 3, 14, 12, tzinfo=dt.UTC)  # the day of one of his papers
+    reply = await desk.run_text('subscribe author:"Yann LeCun" on daily', ALICE)
+    assert "'author:\"Yann LeCun\"'" in reply.text
+    on = await desk.run_text('digest on author:"Yann LeCun"', ALICE)
+    assert "'author:\"Yann LeCun\"'" in on.text
+    for number in (1, 2):  # the channel's posts and the DM digest
+        preview = await desk.run_text(f"preview {number}", ALICE)
+        assert [c.paper_id for c in preview.cards] == ["2503.10622"]  # his, and only his

@@ -109,6 +109,19 @@ class DeliveryTables(Connections):
         sql = "SELECT subscription_id, max(slot) FROM deliveries GROUP BY subscription_id"
         return {sid: dt.datetime.fromisoformat(slot) for sid, slot in await self._rows(sql)}
 
+    async def last_sent(self, sub_ids: Sequence[int]) -> dict[int, dt.datetime]:
+        found: dict[int, dt.datetime] = {}
+        ids = list(dict.fromkeys(sub_ids))
+        for i in range(0, len(ids), 500):  # well below SQLite's limit on parameters
+            chunk = ids[i : i + 500]
+            sql = (
+                "SELECT subscription_id, max(sent_at) FROM deliveries WHERE status = 'sent'"
+                f" AND subscription_id IN ({', '.join('?' * len(chunk))}) GROUP BY subscription_id"
+            )
+            for sid, sent in await self._rows(sql, chunk):
+                found[int(sid)] = dt.datetime.fromisoformat(sent)
+        return found
+
     async def open_deliveries(self, *, due_by: dt.datetime) -> list[Delivery]:
         sql = (
             f"SELECT {_COLUMNS} FROM deliveries WHERE status = 'pending'"

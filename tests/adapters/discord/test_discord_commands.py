@@ -21,6 +21,7 @@ async def test_commands_are_synced_with_typed_options(bot: Bot) -> None:
         "search",
         "paper",
         "subscriptions",
+        "preview",
         "digest",
         "save",
         "like",

@@ -53,7 +53,8 @@ async def test_like_and_not_interested_buttons(slack: Harness) -> None:
     assert (await answer_to(slack, slack.click("paper_like", paper)))["text"].startswith("Liked")
     await answer_to(slack, slack.click("paper_dismiss", paper))
     signals = await slack.store.user_signals("slack", "U1")
-    assert signals[Signal.LIKE] == [paper] and signals[Signal.DISMISS] == [paper]
+    # Not interested after a like: the reader changed their mind, the like is undone.
+    assert signals[Signal.LIKE] == [] and signals[Signal.DISMISS] == [paper]
 
 
 async def test_abstract_button_expands_the_message_in_place(slack: Harness) -> None:
