@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from bot.models import Action, ActionKind, Card, Link, LinkKind, Paper, Reply
+from bot.text import detex
 
 __all__ = [
     "card_for",
@@ -73,7 +74,9 @@ def first_sentences(text: str, *, limit: int = 300) -> str:
 
 def card_for(paper: Paper, *, reason: str = "", detailed: bool = False) -> Card:
     """The card every adapter shows for ``paper``; ``detailed`` for its own page."""
-    summary = paper.ai_summary or first_sentences(paper.abstract)
+    # LaTeX is for typesetting: every front end shows the text it stands for.
+    abstract = detex(paper.abstract)
+    summary = detex(paper.ai_summary) if paper.ai_summary else first_sentences(abstract)
     links = [Link(LinkKind.ARXIV, "arXiv", paper.abs_url), Link(LinkKind.PDF, "PDF", paper.pdf_url)]
     if paper.upvotes is not None or "hf" in paper.source.split(","):
         links.append(Link(LinkKind.HUGGING_FACE, "Hugging Face", paper.hf_url))
@@ -86,14 +89,14 @@ def card_for(paper: Paper, *, reason: str = "", detailed: bool = False) -> Card:
     date = paper.day or (paper.published_at.date() if paper.published_at else None)
     return Card(
         paper_id=paper.id,
-        title=paper.title or paper.id,
+        title=detex(paper.title) or paper.id,
         url=paper.abs_url,
         authors=shorten_authors(paper.authors),
         date=date.isoformat() if date else "",
         upvotes=paper.upvotes,
         categories=paper.categories,
         summary=summary,
-        abstract=paper.abstract,
+        abstract=abstract,
         reason=reason,
         links=tuple(links),
         thumbnail=paper.thumbnail,

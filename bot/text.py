@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["STOPWORDS", "clean_text", "fold", "plural_forms", "tokenize"]
+__all__ = ["STOPWORDS", "clean_text", "detex", "fold", "plural_forms", "tokenize"]
 
 # Words too common to be worth naming in a "matches ..." reason.
 STOPWORDS = frozenset(
@@ -58,3 +58,71 @@ def plural_forms(term: str) -> tuple[str, ...]:
     if term.endswith("y"):
         forms.add(term[:-1] + "ies")
     return tuple(forms)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789+-=()nijkl", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱʲᵏˡ")
+_SUBSCRIPT = str.maketrans("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_CAN_RAISE = set("0123456789+-=()nijkl")
+_CAN_LOWER = set("0123456789+-=()aehijklmnoprstuvx")
+_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ",
+    "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ",
+    "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ",
+    "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
+    "Pi": "Π", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "times": "×",
+    "cdot": "·", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "neq": "≠", "ne": "≠",
+    "infty": "∞", "pm": "±", "to": "→", "rightarrow": "→", "leftarrow": "←",
+    "approx": "≈", "sim": "∼", "ell": "ℓ", "partial": "∂", "nabla": "∇", "sum": "∑",
+    "prod": "∏", "in": "∈", "emptyset": "∅", "circ": "°", "star": "⋆", "dagger": "†",
+    "ldots": "…", "dots": "…", "cdots": "⋯",
+}  # fmt: skip
+_BLACKBOARD = {"N": "ℕ", "Z": "ℤ", "Q": "ℚ", "R": "ℝ", "C": "ℂ", "P": "ℙ", "E": "𝔼"}
+# Escapes that mean the character itself, in math or out of it.
+_ESCAPED = re.compile(r"\\([$&%_#{} ])")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_STYLE = re.compile(r"\\(?:math(?:bb|bf|cal|rm|it|sf|frak)|text(?:bf|it|rm|sc)?|operatorname)\s*")
+_SCRIPT = re.compile(r"([_^])(?:\{([^{}]*)\}|(\\[A-Za-z]+|.))")
+# A math span: between two unescaped dollars, short, and not a price ("$1 and $2").
+_MATH = re.compile(r"(?<!\\)\$([^$]{1,80}?)(?<!\\)\$")
+
+
+def _math(span: str) -> str:
+    def blackboard(m: re.Match[str]) -> str:
+        return _BLACKBOARD.get(m.group(1), m.group(1))
+
+    text = re.sub(r"\\mathbb\s*\{?\s*([A-Za-z])\s*\}?", blackboard, span)
+    text = re.sub(r"\{\s*\\mathbb\s+([A-Za-z])\s*\}", blackboard, text)
+    text = _STYLE.sub("", text)
+
+    def script(m: re.Match[str]) -> str:
+        body = m.group(2) if m.group(2) is not None else m.group(3)
+        body = _COMMAND.sub(lambda c: _SYMBOLS.get(c.group(1), c.group(1)), body)
+        if m.group(1) == "^":
+            if body == "°":
+                return "°"
+            if set(body) <= _CAN_RAISE:
+                return body.translate(_SUPERSCRIPT)
+            return "^" + body
+        return body.translate(_SUBSCRIPT) if set(body) <= _CAN_LOWER else "_" + body
+
+    text = _SCRIPT.sub(script, text)
+    text = _COMMAND.sub(lambda c: _SYMBOLS.get(c.group(1), c.group(1)), text)
+    return text.replace("{", "").replace("}", "")
+
+
+def detex(text: str) -> str:
+    """LaTeX in a title or abstract as the text it stands for: ``M$^3$Exam`` -> ``M³Exam``,
+    ``$\\mathbb{Z}_4$`` -> ``ℤ₄``, ``\\&`` -> ``&``; a lone dollar (a price) stays."""
+    if "$" not in text and "\\" not in text:
+        return text  # nearly every title: nothing to do
+    text = _MATH.sub(_math_or_money, text)
+    return _ESCAPED.sub(r"\1", text)
+
+
+def _math_or_money(m: re.Match[str]) -> str:
+    span = m.group(1)
+    # "between $1 and $2": two prices, not the math "1 and ".
+    if span[:1].isdigit() and " " in span.strip():
+        return m.group(0)
+    return _math(span)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.models import Card, Reply
-from bot.replies import truncate
+from bot.replies import detail_lines, truncate
 
 __all__ = ["Style", "render_error", "render_reply"]
 
@@ -40,7 +40,22 @@ def _safe(text: str) -> str:
     return "".join(c if c.isprintable() or c == "\n" else " " for c in text)
 
 
+def render_detail(card: Card, style: Style, width: int) -> list[str]:
+    """One paper's own page: its title, then every author, dates, abstract and links."""
+    lines = [style.bold(line) for line in textwrap.wrap(_safe(card.title), width=width)]
+    for line in detail_lines(card):
+        if not line:
+            lines.append("")
+        elif line.startswith(("arXiv: ", "PDF: ", "Hugging Face: ", "Code: ", "Project: ")):
+            lines.append(style.dim(_safe(line)))  # a URL is never wrapped
+        else:
+            lines += textwrap.wrap(_safe(line), width=width) or [""]
+    return lines
+
+
 def render_card(card: Card, n: int, style: Style, width: int) -> list[str]:
+    if card.detailed:
+        return render_detail(card, style, width)
     indent = " " * (len(str(n)) + 2)
     wrap = textwrap.TextWrapper(width=width, initial_indent=indent, subsequent_indent=indent)
     head = textwrap.wrap(
@@ -68,6 +83,8 @@ def render_reply(reply: Reply, *, colour: bool = False, width: int = 88) -> str:
         if reply.title and text.startswith(reply.title):
             return style.bold(_safe(reply.title)) + text[len(reply.title) :]
         return text
+    if len(reply.cards) == 1 and reply.cards[0].detailed:
+        return "\n".join(render_detail(reply.cards[0], style, width))  # a page of its own
     out = [style.title(_safe(reply.title))] if reply.title else []
     out += [style.dim(f"({_safe(note)})") for note in reply.notes]
     for n, card in enumerate(reply.cards, int(reply.meta.get("first", "1"))):

@@ -30,6 +30,7 @@ MAX_EMBED_CHARS = 6000
 MAX_TITLE = 256
 MAX_DESCRIPTION = 4096
 MAX_FOOTER = 2048
+MAX_FIELD = 1024
 # Buttons per message: five rows of five, one row per paper.
 MAX_VIEWS_ROWS = 5
 
@@ -71,6 +72,7 @@ class Message:
 def card_embed(card: Card, *, expanded: bool = False) -> discord.Embed:
     """One paper: linked title, authors, date, upvotes, categories, abstract, reason."""
     line = fit(" · ".join(card.meta), 400)
+    expanded = expanded or card.detailed
     body = card.abstract if expanded else (card.summary or card.abstract)
     # Folded: a short abstract, so ten cards stay under 6,000 characters together.
     body = fit(body, 3000 if expanded else 300)
@@ -83,9 +85,27 @@ def card_embed(card: Card, *, expanded: bool = False) -> discord.Embed:
         description="\n".join(p for p in parts if p)[:MAX_DESCRIPTION],
         colour=discord.Colour.orange(),
     )
+    if card.detailed:
+        _detail_fields(embed, card)
     if card.thumbnail and card.thumbnail.startswith("https://"):
         embed.set_thumbnail(url=card.thumbnail)
     return embed
+
+
+def _detail_fields(embed: discord.Embed, card: Card) -> None:
+    """One paper's own page: every author, the dates, and every link, as fields."""
+    embed.add_field(
+        name="Authors", value=fit(", ".join(card.all_authors) or "unknown", MAX_FIELD), inline=False
+    )
+    dates = [f"on arXiv {card.published}"] if card.published else []
+    if card.date and card.date != card.published:
+        dates.append(f"featured or listed {card.date}")
+    if dates:
+        embed.add_field(name="Dates", value="; ".join(dates), inline=False)
+    if card.categories:
+        embed.add_field(name="Categories", value=fit(", ".join(card.categories), 300))
+    links = " · ".join(f"[{fit(link.label, 40)}]({link.url})" for link in card.links)
+    embed.add_field(name="Links", value=links[:MAX_FIELD], inline=False)
 
 
 def _content(reply: Reply, limit: int) -> str:
@@ -123,7 +143,9 @@ def render_reply(reply: Reply, *, buttons: bool = True, reserve: int = 0) -> lis
         return _text_messages(reply.text, limit)
     messages: list[Message] = []
     groups: list[list[Card]] = []
-    current, group = Message(content=_content(reply, limit)), list[Card]()
+    # A paper's own page is titled by its embed: no heading above it.
+    own_page = len(reply.cards) == 1 and reply.cards[0].detailed
+    current, group = Message(content="" if own_page else _content(reply, limit)), list[Card]()
     size = 0
     for card in reply.cards:
         embed = card_embed(card)

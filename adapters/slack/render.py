@@ -99,15 +99,42 @@ def abstract_section(card: Card) -> Block:
     }
 
 
-def card_blocks(card: Card, *, buttons: bool = True) -> list[Block]:
-    """A section, the reason as context, and the buttons of one paper."""
-    blocks: list[Block] = [
+def _detail_blocks(card: Card) -> list[Block]:
+    """One paper's own page: meta, every author and date, the whole abstract, links."""
+    facts = [f"*Authors:* {fit(', '.join(card.all_authors) or 'unknown', 1500)}"]
+    if card.published:
+        facts.append(f"*On arXiv:* {card.published}")
+    if card.date and card.date != card.published:
+        facts.append(f"*Featured or listed:* {card.date}")
+    if card.upvotes is not None:
+        facts.append(f"*Upvotes:* {card.upvotes}")
+    if card.categories:
+        facts.append(f"*Categories:* {fit(', '.join(card.categories), 300)}")
+    links = " · ".join(f"<{_safe_url(link.url)}|{fit(link.label, 40)}>" for link in card.links)
+    return [
         {
             "type": "section",
             "block_id": f"paper:{card.paper_id}",
-            "text": _mrkdwn(_card_text(card)),
-        }
+            "text": _mrkdwn("\n".join(facts)),
+        },
+        {"type": "section", "text": _mrkdwn(fit(card.abstract or "(no abstract)", MAX_SECTION))},
+        {"type": "context", "elements": [_mrkdwn(links, MAX_CONTEXT)]},
     ]
+
+
+def card_blocks(card: Card, *, buttons: bool = True) -> list[Block]:
+    """A section, the reason as context, and the buttons of one paper."""
+    blocks: list[Block] = (
+        _detail_blocks(card)
+        if card.detailed
+        else [
+            {
+                "type": "section",
+                "block_id": f"paper:{card.paper_id}",
+                "text": _mrkdwn(_card_text(card)),
+            }
+        ]
+    )
     if card.reason:
         why = fit(card.reason, MAX_CONTEXT - 10)
         blocks.append({"type": "context", "elements": [_mrkdwn(f"_why:_ {why}", MAX_CONTEXT)]})

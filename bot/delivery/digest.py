@@ -221,7 +221,9 @@ def _rank_all(job: _Job) -> _Built:
             recs = rank_topic(window, query, limit=sub.count, among=eligible[key], exclude=done)
             items = [DigestItem(r.paper.id, r.reason) for r in recs]
         picked.setdefault(sub.destination.key, set()).update(i.paper_id for i in items)
-        digests.append(_digest(sub, end, items))
+        # Titled by the day it is posted, in its own timezone, whatever day the papers are.
+        posted = d.slot.astimezone(ZoneInfo(sub.timezone)).date()
+        digests.append(_digest(sub, posted, items))
     return _Built(digests, built, job.columns)
 
 

@@ -116,6 +116,7 @@ class Scheduler:
         self.max_attempts = max_attempts
         self._concurrency = concurrency
         self._created: set[int] = set()  # deliveries this process recorded
+        self._fetch_failing = False
 
     async def tick(self) -> TickReport:
         """One pass over due slots and open deliveries."""
@@ -183,8 +184,14 @@ class Scheduler:
         try:
             await self._refresh()
         except SourceError as exc:
-            log.warning("could not fetch new papers (%s); using what the database has", exc)
+            # Said once per outage, not at every tick it lasts.
+            level = logging.INFO if self._fetch_failing else logging.WARNING
+            log.log(level, "could not fetch new papers (%s); using what the database has", exc)
+            self._fetch_failing = True
             return
+        if self._fetch_failing:
+            log.warning("fetching new papers works again")
+            self._fetch_failing = False
         await self.store.set_meta(LAST_FETCH, now.isoformat())
 
     async def _send_open(self, now: dt.datetime, report: TickReport) -> None:

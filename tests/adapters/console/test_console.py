@@ -8,11 +8,22 @@ import io
 import re
 
 from adapters.console import render_reply, run_console
-from adapters.console.app import Ask
+from adapters.console.app import PROMPT, Ask, answer
 from adapters.console.outbound import ConsoleOutbound
 from bot.api import PaperService
+from bot.delivery.outbound import OutboundMessage
 from bot.delivery.scheduler import Scheduler
-from bot.models import Card, Reply
+from bot.models import (
+    Card,
+    Delivery,
+    DeliveryStatus,
+    Destination,
+    Digest,
+    Paper,
+    Reply,
+    Subscription,
+)
+from bot.replies import card_for
 from bot.store import Store
 from tests.fakes import FakeClock
 
@@ -121,7 +132,41 @@ async def test_a_subscription_posts_into_the_terminal(
     await run_console(desk, ask=ask, out=out, colour=False, scheduler=scheduler)
     text = out.getvalue()
     assert "Subscribed this channel: #1 'diffusion' · 09:00 UTC · daily · 2 papers" in text
-    assert "── subscription #1 ──" in text and "Papers on 'diffusion' for Tuesday 30 June" in text
+    # Titled by the day it is posted (the papers are the snapshot's, from the day before).
+    assert "── subscription #1 ──" in text and "Papers on 'diffusion' for Wednesday 01 July" in text
     assert "── your DM digest ──" in text
     post = text.split("── subscription #1 ──")[1]
     assert post.count("why: matches 'diffusion'") == 2
+
+
+async def test_a_paper_has_a_page_of_its_own_and_latex_reads_as_text(
+    service: PaperService,
+) -> None:
+    page = await answer(service, "paper 2405.15738", colour=False, width=88)
+    assert page.startswith("ConvLLaVA: Hierarchical Backbones")
+    assert page.count("ConvLLaVA: Hierarchical Backbones") == 1
+    assert "Chunjiang Ge, Sijie Cheng" in page and "Bo Zheng" in page  # every author
+    assert "Dates: on arXiv 2024-05-24; featured or listed 2024-05-27" in page
+    assert "PDF: https://arxiv.org/pdf/2405.15738" in page
+    card = card_for(Paper(id="2601.00001", title="$\\mu$Flow: M$^3$ at 360$^\\circ$"), reason="")
+    assert "μFlow: M³ at 360°" in render_reply(Reply(text="", cards=(card,)))
+
+
+async def test_a_post_on_a_terminal_draws_the_prompt_again() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    port = ConsoleOutbound(out)
+    sub = Subscription(id=3, destination=Destination("console", "local", "terminal"), owner="me")
+    delivery = Delivery(
+        3,
+        3,
+        dt.datetime(2026, 7, 1, 9, tzinfo=dt.UTC),
+        "k",
+        DeliveryStatus.PENDING,
+        Digest("Today"),
+    )
+    await port.send(OutboundMessage(delivery, sub, Reply(text="Today's papers", title="Today")))
+    assert out.getvalue().endswith(f"\n{PROMPT}")

@@ -234,3 +234,25 @@ async def test_hostile_paper_title_pings_nobody_and_fits(bot: Bot) -> None:
     [shown] = bot.gateway.answers(token)
     assert len(shown["embeds"][0]["description"]) <= 4096
     assert shown["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_paper_has_a_page_of_its_own(bot: Bot) -> None:
+    token = await bot.command("paper", paper="2405.15738")
+    [answer] = bot.gateway.answers(token)
+    [embed] = answer["embeds"]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert (
+        fields["Authors"].startswith("Chunjiang Ge, Sijie Cheng")
+        and "Bo Zheng" in fields["Authors"]
+    )
+    assert fields["Dates"] == "on arXiv 2024-05-24; featured or listed 2024-05-27"
+    assert "[PDF](https://arxiv.org/pdf/2405.15738)" in fields["Links"]
+    assert embed["description"].endswith("github.com/alibaba/conv-llava.")  # the whole abstract
+    assert "content" not in answer or not answer["content"]  # titled by its embed alone
+
+
+async def test_a_typed_option_with_a_wrong_value_is_named_as_discord_names_it(bot: Bot) -> None:
+    token = await bot.channel_command("subscribe", topic="robots", categories="cs.XX")
+    [answer] = bot.gateway.answers(token)
+    assert answer["content"].startswith("categories: 'cs.XX' is not an arXiv category")
+    assert await bot.store.subscriptions() == []

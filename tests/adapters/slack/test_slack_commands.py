@@ -146,3 +146,22 @@ async def test_user_mistakes_get_a_private_friendly_answer(slack: Harness) -> No
     assert "No subscription #99" in missing["text"]
     bad = await ask(slack, "subscribe at 25:99")
     assert bad["response_type"] == "ephemeral"
+
+
+async def test_a_paper_has_a_page_of_its_own(slack: Harness) -> None:
+    page = await ask(slack, "paper 2405.15738")
+    texts = [b["text"]["text"] for b in page["blocks"] if b["type"] == "section"]
+    assert "*Authors:* Chunjiang Ge, Sijie Cheng" in texts[0] and "Bo Zheng" in texts[0]
+    assert "*On arXiv:* 2024-05-24" in texts[0] and "*Upvotes:* 32" in texts[0]
+    assert texts[1].startswith("High-resolution Large Multimodal Models")
+    assert texts[1].endswith("https://github.com/alibaba/conv-llava.")  # the whole abstract
+    links = next(b for b in page["blocks"] if b["type"] == "context")["elements"][0]["text"]
+    assert "<https://arxiv.org/pdf/2405.15738|PDF>" in links
+
+
+async def test_strict_options_answer_privately_naming_the_option(slack: Harness) -> None:
+    answer = await ask(slack, "subscribe robotics at")
+    assert answer["text"] == "at: a value is missing; e.g. at 08:30"
+    typo = await ask(slack, "digest of")
+    assert typo["text"].startswith("Did you mean `off` or `on`?")
+    assert await slack.store.subscriptions() == []
