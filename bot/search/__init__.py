@@ -1,7 +1,8 @@
-"""Search: the one-box query grammar, the full-text plan, typo rescue and re-ranking."""
+"""Search: the one-box query grammar, the full-text plan, spellings and re-ranking."""
 
-from bot.search.engine import Hit, Plan, corrections, plan, rerank, run_search, variants
+from bot.search.engine import Hit, Plan, plan, rerank, run_search
 from bot.search.query import MAX_QUERY_CHARS, Query, parse_date_bound, parse_query
+from bot.search.spelling import corrections, spelling_forms, variants
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -14,5 +15,6 @@ __all__ = [
     "plan",
     "rerank",
     "run_search",
+    "spelling_forms",
     "variants",
 ]

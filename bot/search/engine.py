@@ -2,13 +2,18 @@
 
 The plan, in order, stopping once there are enough candidates:
 
-1. every word must match (the last one also as a prefix while it is being typed), and a
-   word the index has never seen is replaced by its closest indexed spellings;
-2. any of the informative words may match (rare words first), so a half-remembered
-   title with a wrong word still finds its paper.
+1. every word must match in a title or the authors (the last one also as a prefix while
+   it is being typed), each in any of its spellings (:mod:`bot.search.spelling`);
+   stopwords are not required, unless the query has nothing else;
+2. only when step 1 found more papers than there is room for: the same with the
+   stopwords typed too (the exact title), and the whole query as one author's name;
+3. every word but one in titles, then every rare word anywhere, then any of the rarest
+   words in titles, for a half-remembered title with a wrong word.
 
 Candidates are then re-ranked by how well the title matches the whole query (rapidfuzz),
-how many query words the paper contains, their BM25 relevance and, a little, upvotes.
+the share of the query the paper contains (each word weighed by its rarity, so a typo
+of a rare title word outweighs a common word typed exactly), query words side by side
+in the paper, their BM25 relevance, an author's full name and, a little, upvotes.
 """
 
 from __future__ import annotations
@@ -16,22 +21,25 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz import fuzz
 
 from bot.models import Paper
 from bot.search.query import Query
+from bot.search.spelling import corrections, variants
 from bot.store.port import PaperStore, TextQuery
-from bot.text import STOPWORDS, plural_forms, tokenize
+from bot.text import STOPWORDS, tokenize
 
-__all__ = ["Hit", "Plan", "corrections", "plan", "rerank", "run_search", "variants"]
+__all__ = ["Hit", "Plan", "plan", "rerank", "run_search"]
 
 CANDIDATES = 60
 # Words so common that OR-ing them finds everything and ranks nothing.
 _COMMON_SHARE = 0.15
-_MIN_TYPO_LEN = 4
+# Stopwords in fewer papers than this say something about a title ("without", "how").
+_TELLING_SHARE = 0.25
+# Longer queries are not taken for a person's name.
+_MAX_NAME_WORDS = 4
 
 
 # Re-ranking weights, tuned on the known-item queries of bench/search_bench.py.
@@ -40,6 +48,9 @@ W_COVERAGE = 0.2
 W_SEQUENCE = 0.2
 W_BM25 = 0.17
 W_POPULARITY = 0.08
+# Only for a query that is (partly) an author's full name: the papers they wrote come
+# before those that mention them.
+W_NAME = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,71 +60,19 @@ class Hit:
     matched: tuple[str, ...] = ()  # query words the paper contains
 
 
-def corrections(term: str, vocabulary: Mapping[str, int], *, limit: int = 3) -> tuple[str, ...]:
-    """Indexed words that ``term`` was probably meant to be (empty when it is known).
-
-    One edit for a word of four or five letters, two for longer ones; a swap of two
-    neighbouring letters counts as one edit (optimal string alignment distance).
-    """
-    if term in vocabulary or len(term) < _MIN_TYPO_LEN or term.isdigit():
-        return ()
-    edits = 1 if len(term) <= 5 else 2
-    matches = process.extract(
-        term,
-        _words_near_length(vocabulary, len(term), edits),
-        scorer=OSA.distance,
-        score_cutoff=edits,
-        limit=None,
-    )
-    if not matches:
-        return ()
-    # Only the closest spellings; among those, the ones more papers use.
-    closest = min(distance for _word, distance, _ in matches)
-    ranked = sorted(
-        (word for word, distance, _ in matches if distance == closest),
-        key=lambda word: -vocabulary.get(word, 0),
-    )
-    return tuple(ranked[:limit])
-
-
-def variants(term: str, vocabulary: Mapping[str, int]) -> tuple[str, ...]:
-    """Indexed singular/plural forms of ``term`` (``robots`` -> ``robot``): the index
-    does not stem, so a topic typed in the plural still finds the singular."""
-    if len(term) < 3 or term.isdigit():
-        return ()
-    return tuple(sorted(f for f in plural_forms(term) if f != term and f in vocabulary))
-
-
-# The last vocabulary seen and its words by length. Holding the vocabulary itself (not
-# its id) means a new vocabulary after a write can never be mistaken for the old one.
-_buckets: tuple[Mapping[str, int], dict[int, list[str]]] | None = None
-
-
-def _words_near_length(vocabulary: Mapping[str, int], length: int, edits: int) -> list[str]:
-    """Indexed words within ``edits`` letters of ``length``, leaving out one-off words.
-
-    A word found in a single paper is more often a name or a typo in the paper than
-    what someone meant to type; skipping them shrinks the list several times.
-    """
-    global _buckets
-    if _buckets is None or _buckets[0] is not vocabulary:
-        by_length: dict[int, list[str]] = {}
-        for word, papers in vocabulary.items():
-            if papers > 1 and not word.isdigit():
-                by_length.setdefault(len(word), []).append(word)
-        _buckets = (vocabulary, by_length)
-    by_length = _buckets[1]
-    return [w for n in range(length - edits, length + edits + 1) for w in by_length.get(n, ())]
-
-
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The full-text queries to try, strictest first, and the spellings each word allows."""
+    """The full-text queries to try, strictest first, the spellings each word allows and
+    how much each word says about the paper meant (its IDF, over all its spellings)."""
 
     stages: tuple[TextQuery, ...]
     alternatives: Mapping[str, tuple[str, ...]]
     # Stages worth running only while nothing at all has been found.
     rescues: frozenset[int] = frozenset()
+    # Stages worth running only when the last other stage was cut off at the candidate
+    # limit: narrower asks for the papers it had no room for.
+    narrowings: frozenset[int] = frozenset()
+    weights: Mapping[str, float] = field(default_factory=dict)
 
 
 def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan:
@@ -130,17 +89,25 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan
     )
     alternatives: dict[str, tuple[str, ...]] = {}
     groups: list[tuple[str, ...]] = []
+    stopwords: list[tuple[str, ...]] = []
     prefix: tuple[str, ...] = ()
     for i, term in enumerate(query.terms):
-        group = (term, *corrections(term, vocabulary), *variants(term, vocabulary))
+        group = tuple(
+            dict.fromkeys((term, *corrections(term, vocabulary), *variants(term, vocabulary)))
+        )
         alternatives[term] = group
         if query.open_ended and i == len(query.terms) - 1 and term not in vocabulary:
             # A word still being typed matches as a prefix (or as a typo) once it says
             # enough: "in"* would expand to thousands of index terms for nothing.
             if len(term) >= 3 and term not in STOPWORDS:
                 prefix = group
-        elif term not in STOPWORDS:
+        elif term in STOPWORDS:
+            stopwords.append(group)
+        else:
             groups.append(group)
+    if not groups and not prefix:
+        # Nothing but stopwords ("What Is This?"): they are the title, ask for them.
+        groups, stopwords = stopwords, []
 
     def df(group: tuple[str, ...]) -> int:
         return sum(vocabulary.get(t, 0) for t in group)
@@ -151,6 +118,7 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan
     tail = [prefix] if prefix else []
     stages = []
     rescues = set()
+    narrowings = set()
     if groups and not query.phrases:
         # Most searches name a paper by its title or authors. The small titles index
         # can afford every word; then every word but one, for a misremembered word.
@@ -161,6 +129,18 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan
             columns=("title", "authors"),
         )
         stages.append(in_titles)
+        # When more titles have those words than there is room for, the one meant may
+        # be left out: ask again for titles with the telling stopwords typed too
+        # ("without", "beyond", "how": the exact title), and for the query as an
+        # author's name. "the" or "of" would cost long doclists to narrow hardly at all.
+        telling = [g for g in stopwords if df(g) < total_papers * _TELLING_SHARE]
+        if telling:
+            narrowings.add(len(stages))
+            stages.append(replace(in_titles, groups=tuple(groups[:8] + telling[:4] + tail)))
+        if _could_be_a_name(query, vocabulary):
+            narrowings.add(len(stages))
+            name = (*query.authors, query.terms)
+            stages.append(replace(filters, authors=name, columns=("title", "authors")))
         if len(in_titles.groups) >= 3:
             rescues.add(len(stages))
             stages.append(replace(in_titles, min_groups=len(in_titles.groups) - 1))
@@ -181,51 +161,78 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan
                 phrases=(),
             )
         )
-    return Plan(tuple(stages), alternatives, frozenset(rescues))
+    # A word's weight is its rarity over all the spellings it stands for, so a typo of a
+    # rare word counts for as much as the rare word itself.
+    n = total_papers + 1
+    words = [*query.terms, *(t for p in query.phrases for t in p)]
+    weights = {
+        t: math.log(n / (df(alternatives.get(t, (t,))) + 1)) + 1.0 for t in dict.fromkeys(words)
+    }
+    return Plan(tuple(stages), alternatives, frozenset(rescues), frozenset(narrowings), weights)
+
+
+def _could_be_a_name(query: Query, vocabulary: Mapping[str, int]) -> bool:
+    """Whether the query's words could all be one person's name: two to four words,
+    each a known word of letters (a name has no digits)."""
+    terms = query.terms
+    return (
+        2 <= len(terms) <= _MAX_NAME_WORDS
+        and not query.phrases
+        and all(t.isalpha() and t in vocabulary for t in terms)
+    )
 
 
 def rerank(
     query: Query,
     papers: Iterable[tuple[Paper, float]],
     alternatives: Mapping[str, tuple[str, ...]] | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> list[Hit]:
     """Order candidates (paper, bm25) for ``query``, best first.
 
     ``alternatives`` maps a query word to the spellings that count for it (its typo
-    corrections and plural forms, as ``plan`` chose them).
+    corrections, plural forms and British/American spellings, as ``plan`` chose them);
+    ``weights`` says how much each word counts towards the share of the query a paper
+    contains (its IDF, as ``plan`` weighed it; 1 each by default).
     """
     candidates = list(papers)
     if not candidates:
         return []
     alternatives = alternatives or {}
     wanted = list(dict.fromkeys([*query.terms, *(t for p in query.phrases for t in p)]))
+    weight = {t: (weights or {}).get(t, 1.0) for t in wanted}
+    total_weight = sum(weight.values())
     prefix = query.terms[-1] if query.open_ended and query.terms else None
-    q_tokens = tokenize(query.text)
-    q_text = " ".join(q_tokens) or " ".join(wanted)
-    q_pairs = set(itertools.pairwise(q_tokens))
+    q_tokens = tokenize(query.text) or wanted
     best_bm25 = max((score for _, score in candidates), default=0.0) or 1.0
     hits = []
     for paper, bm25 in candidates:
         title_tokens = tokenize(paper.title)
         abstract_tokens = tokenize(paper.abstract)
+        author_tokens = tokenize(" ".join(paper.authors))
         title = " ".join(title_tokens)
-        words = {*title_tokens, *abstract_tokens, *tokenize(" ".join(paper.authors))}
-        # Word pairs of the query found side by side in the paper: an exact title or a
-        # phrase remembered from the abstract scores 1.
-        sequence = 0.0
-        if q_pairs:
-            pairs = set(itertools.pairwise(title_tokens))
-            pairs.update(itertools.pairwise(abstract_tokens))
-            sequence = len(q_pairs & pairs) / len(q_pairs)
-        matched = []
+        words = {*title_tokens, *abstract_tokens, *author_tokens}
+        forms: dict[str, str] = {}
         for term in wanted:
             form = next((a for a in alternatives.get(term, (term,)) if a in words), None)
             if form is None and term == prefix:
                 form = next((w for w in words if w.startswith(term)), None)
             if form is not None:
-                matched.append(form)
-        coverage = len(matched) / len(wanted) if wanted else 1.0
-        title_sim = _title_similarity(q_text, title) if q_text else 0.0
+                forms[term] = form
+        coverage = sum(weight[t] for t in forms) / total_weight if wanted else 1.0
+        # Word pairs of the query found side by side in the paper, as the paper spells
+        # them ("without normalisation" is "without normalization" there): an exact
+        # title, a phrase remembered from the abstract or an author's full name score 1.
+        spelled = [forms.get(t, t) for t in q_tokens]
+        q_pairs = set(itertools.pairwise(spelled))
+        sequence = name = 0.0
+        if q_pairs:
+            pairs = set(itertools.pairwise(title_tokens))
+            pairs.update(itertools.pairwise(abstract_tokens))
+            in_names = _name_pairs(paper.authors, q_pairs & set(itertools.pairwise(author_tokens)))
+            sequence = len(q_pairs & (pairs | in_names)) / len(q_pairs)
+            name = _name_share(spelled, in_names)
+        title_sim = _title_similarity(" ".join(q_tokens), title)
         popularity = math.log1p(paper.upvotes or 0) / math.log1p(500)
         score = (
             W_TITLE * title_sim
@@ -233,10 +240,29 @@ def rerank(
             + W_SEQUENCE * sequence
             + W_BM25 * max(bm25, 0.0) / best_bm25
             + W_POPULARITY * min(popularity, 1.0)
+            + W_NAME * name
         )
-        hits.append(Hit(paper, score, tuple(matched)))
+        hits.append(Hit(paper, score, tuple(forms.values())))
     hits.sort(key=lambda h: (-h.score, -(h.paper.upvotes or 0), h.paper.id))
     return hits
+
+
+def _name_pairs(authors: Iterable[str], candidates: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of ``candidates`` (word pairs found side by side in the list of authors)
+    that are inside one author's name, not across two ("Wei Li, Zhang San")."""
+    if not candidates:
+        return set()
+    return {p for a in authors for p in itertools.pairwise(tokenize(a)) if p in candidates}
+
+
+def _name_share(tokens: list[str], name_pairs: set[tuple[str, str]]) -> float:
+    """The share of the query that is an author's name: its longest run of two or more
+    words that follow each other in one author's name ("yann lecun")."""
+    longest = run = 0
+    for pair in itertools.pairwise(tokens):
+        run = run + 1 if pair in name_pairs else 0
+        longest = max(longest, run)
+    return (longest + 1) / len(tokens) if longest else 0.0
 
 
 def _title_similarity(query: str, title: str) -> float:
@@ -261,10 +287,18 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
     found: dict[str, float] = {}
     papers: dict[str, Paper] = {}
     chosen = plan(query, vocabulary, total)
+    cut_off = enough = False
     for i, stage in enumerate(chosen.stages):
-        if i in chosen.rescues and found:
+        if i in chosen.narrowings:
+            if not cut_off:
+                continue
+        elif enough:
+            break
+        elif i in chosen.rescues and found:
             continue
         results = await store.text_search(stage, limit=CANDIDATES)
+        if i not in chosen.narrowings:
+            cut_off = len(results) >= CANDIDATES
         for pid, score in results:
             found.setdefault(pid, score)
         papers.update(await store.get_papers([pid for pid, _ in results if pid not in papers]))
@@ -272,12 +306,11 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
         # a sentence-long query reads like none of the titles found, it is probably a
         # phrase remembered from an abstract: go on to the full index.
         sentence = len(query.terms) >= 5 and stage.columns == ("title", "authors")
-        if len(found) >= max(limit, 10) and not (
+        enough = len(found) >= max(limit, 10) and not (
             sentence and not _title_like(query, papers.values())
-        ):
-            break
+        )
     candidates = ((papers[pid], score) for pid, score in found.items() if pid in papers)
-    hits = rerank(query, candidates, chosen.alternatives)
+    hits = rerank(query, candidates, chosen.alternatives, chosen.weights)
     return hits[:limit]
 
 

@@ -10,14 +10,20 @@ from hypothesis import strategies as st
 
 from bot.api import PaperService
 from bot.errors import UserError
-from bot.search.engine import corrections, run_search
+from bot.search.engine import plan, run_search
 from bot.search.query import parse_query
+from bot.search.spelling import corrections
 from bot.store import PaperStore, Store
 from bot.text import tokenize
 
 TPA = "2501.06425"  # Tensor Product Attention Is All You Need (Yifan Zhang et al.)
 CONVLLAVA = "2405.15738"  # ConvLLaVA: Hierarchical Backbones as Visual Encoder ...
 RNG_BENCH = "2606.19338"  # Beyond the Current Observation ... Non-Markov Games (Ding)
+NO_NORM = "2503.10622"  # Transformers without Normalization (Zhu, ..., Yann LeCun, Liu)
+AGENTWORLD = "2606.24597"  # Qwen-AgentWorld: Language World Models for General Agents
+TUMOUR = "2606.17702"  # SegTME-UNI2: ... Tumour Microenvironment Characterisation ...
+BEHAVIOURS = "2410.15999"  # Steering Knowledge Selection Behaviours in LLMs via SAE-...
+STEERABLE = "2606.11599"  # When is Your LLM Steerable?
 
 
 async def top(store: PaperStore, text: str, n: int = 1) -> list[str]:
@@ -41,6 +47,65 @@ async def top(store: PaperStore, text: str, n: int = 1) -> list[str]:
 )
 async def test_known_item_comes_first(real_store: PaperStore, text: str, expected: str) -> None:
     assert await top(real_store, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("transformers without normalisation", NO_NORM),  # British query, American title
+        ("tumor microenvironment characterization", TUMOUR),  # American query, British title
+        ("selection behaviors steering", BEHAVIOURS),
+    ],
+)
+async def test_british_and_american_spellings_find_each_other(
+    real_store: PaperStore, text: str, expected: str
+) -> None:
+    assert await top(real_store, text) == [expected]
+
+
+async def test_a_title_of_stopwords_is_searched_as_typed(real_store: PaperStore) -> None:
+    # Every word of "when is your" is a stopword; they are all the query has.
+    assert await top(real_store, "when is your") == [STEERABLE]
+
+
+def by(paper_authors: tuple[str, ...], name: str) -> bool:
+    return any(tokenize(a) == tokenize(name) for a in paper_authors)
+
+
+async def test_a_full_name_finds_the_papers_by_that_author_first(real_store: PaperStore) -> None:
+    hits = await run_search(real_store, parse_query("yann lecun"), limit=20)
+    authored = [by(h.paper.authors, "Yann LeCun") for h in hits]
+    mine = authored.count(True)
+    assert mine >= 9  # all of his papers in the snapshot
+    # Papers that only mention him in their abstract are found, after all of his own.
+    assert authored == [True] * mine + [False] * (len(hits) - mine)
+    assert len(hits) > mine
+
+
+async def test_a_common_full_name_is_read_as_one_author(real_store: PaperStore) -> None:
+    # Nearly a thousand papers have a "Yang" and a "Liu" among their authors; 85 have a
+    # Yang Liu. The first page is his (or hers).
+    hits = await run_search(real_store, parse_query("yang liu"), limit=10)
+    assert len(hits) == 10
+    assert all(by(h.paper.authors, "Yang Liu") for h in hits)
+
+
+async def test_a_typo_of_a_rare_title_word_beats_common_exact_words(
+    real_store: PaperStore,
+) -> None:
+    assert await top(real_store, "qwen agnetworld") == [AGENTWORLD]
+    # "qwen" and "technical" are exact, and in dozens of Qwen technical reports; the one
+    # paper with "AgentWorld" still comes first.
+    assert await top(real_store, "qwen technical agnetworld") == [AGENTWORLD]
+
+
+async def test_a_typo_weighs_as_much_as_the_word_it_stands_for(real_store: PaperStore) -> None:
+    vocabulary = await real_store.vocabulary()
+    total = await real_store.count_papers()
+    typo = plan(parse_query("qwen agnetworld"), vocabulary, total).weights
+    exact = plan(parse_query("qwen agentworld"), vocabulary, total).weights
+    assert typo["agnetworld"] == exact["agentworld"]
+    assert typo["agnetworld"] > typo["qwen"]
 
 
 async def test_author_filter(real_store: PaperStore) -> None:
