@@ -1,6 +1,6 @@
 """Upstream paper sources (Hugging Face daily papers, arXiv) on an injected httpx client."""
 
-from bot.sources._http import RateLimiter, get, retry_after_seconds
+from bot.sources._http import CONNECT_TIMEOUT, RateLimiter, get, retry_after_seconds
 from bot.sources.arxiv import (
     ARXIV_INTERVAL,
     DEFAULT_API_URL,
@@ -20,6 +20,7 @@ from bot.sources.hf import (
 
 __all__ = [
     "ARXIV_INTERVAL",
+    "CONNECT_TIMEOUT",
     "DEFAULT_API_URL",
     "DEFAULT_HF_URL",
     "DEFAULT_RSS_URL",

@@ -14,7 +14,16 @@ import httpx
 
 from bot.errors import SourceResponseError, SourceUnavailable
 
-__all__ = ["MAX_RETRY_AFTER", "RateLimiter", "Sleep", "get", "retry_after_seconds"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "MAX_BACKOFF",
+    "MAX_RETRY_AFTER",
+    "MAX_TIMEOUT_RETRIES",
+    "RateLimiter",
+    "Sleep",
+    "get",
+    "retry_after_seconds",
+]
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +33,24 @@ Sleep = Callable[[float], Awaitable[Any]]
 # caller (a scheduled fetch, a user command) can try again later.
 MAX_RETRY_AFTER = 60.0
 
+# Connecting gets this long, at most: a host that takes longer is unreachable for now.
+# (Reading an answer gets PAPERBOT_HTTP_TIMEOUT.)
+CONNECT_TIMEOUT = 5.0
+# No single backoff wait is longer than this, however many retries are allowed.
+MAX_BACKOFF = 30.0
+# A server that let a whole read timeout pass gets one more try, not ``retries`` more:
+# each costs PAPERBOT_HTTP_TIMEOUT, and one that did not answer twice will not answer.
+MAX_TIMEOUT_RETRIES = 1
+
 # 429 and 5xx are the statuses a later attempt can change; other 4xx will not.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Transport failures worth another try. UnsupportedProtocol, LocalProtocolError and
-# ProxyError come from our own configuration, and retrying them only wastes time.
+# No connection could be made (DNS failure, refused, no route, the connect timeout):
+# another try a second later fails the same way, so these are not retried; the
+# caller says at once that the upstream is unreachable.
+_UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout)
+# Connected, but the exchange broke off or timed out: worth another try. Other
+# transport errors (UnsupportedProtocol, LocalProtocolError, ProxyError) come from our
+# own configuration, and retrying them only wastes time.
 _RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
@@ -89,22 +112,30 @@ def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) ->
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def _one_line(exc: BaseException) -> str:
-    # httpx timeouts often carry no message at all; the class name says what happened.
+def _one_line(exc: BaseException, client: httpx.AsyncClient | None = None) -> str:
     text = " ".join(str(exc).split())
-    if not text:
-        text = type(exc).__name__
-    elif isinstance(exc, httpx.TimeoutException) and "timed out" not in text.lower():
-        text = f"{type(exc).__name__}: {text}"
-    return text[:200]
+    if isinstance(exc, httpx.TimeoutException):
+        # httpx timeouts often carry no message at all: say which one, and how long.
+        connecting = isinstance(exc, httpx.ConnectTimeout)
+        limit = None
+        if client is not None:
+            limit = client.timeout.connect if connecting else client.timeout.read
+        if limit and (not text or "timed out" in text.lower()):
+            text = f"no {'connection' if connecting else 'answer'} within {limit:g} s"
+        text = f"{type(exc).__name__}: {text or 'timed out'}"
+    return (text or type(exc).__name__)[:200]
 
 
 def _unavailable(
-    url: httpx.URL, exc: BaseException, source: str, env_var: str | None
+    url: httpx.URL,
+    exc: BaseException,
+    source: str,
+    env_var: str | None,
+    client: httpx.AsyncClient | None = None,
 ) -> SourceUnavailable:
     hint = f"offline? set {env_var} to use a mirror" if env_var else "offline?"
     return SourceUnavailable(
-        f"cannot reach {url.host or url}: {_one_line(exc)} ({hint})", source=source
+        f"cannot reach {url.host or url}: {_one_line(exc, client)} ({hint})", source=source
     )
 
 
@@ -123,40 +154,53 @@ async def get(
 ) -> httpx.Response:
     """GET ``url`` through ``client`` (whose timeouts apply), retrying what may pass.
 
-    429, 5xx and transport errors are retried up to ``retries`` times, waiting
-    ``backoff * 2**n`` seconds or what ``Retry-After`` asks (at most ``MAX_RETRY_AFTER``).
-    A 2xx, or a status listed in ``accept`` (a 404 the caller handles, an error feed it
-    wants to read), is returned. Raises ``SourceUnavailable`` when the host cannot be
-    reached and ``SourceResponseError`` for any other final status. ``env_var`` names
-    the setting that moves this base URL, for the error message.
+    A host that cannot be connected to (DNS failure, refused, the connect timeout) is
+    not retried: ``SourceUnavailable`` at once. 429, 5xx and a connection that broke
+    off are retried up to ``retries`` times, a read timeout at most
+    ``MAX_TIMEOUT_RETRIES`` times, waiting ``backoff * 2**n`` seconds (at most
+    ``MAX_BACKOFF``) or what ``Retry-After`` asks (at most ``MAX_RETRY_AFTER``). A 2xx,
+    or a status listed in ``accept`` (a 404 the caller handles, an error feed it wants
+    to read), is returned. Raises ``SourceUnavailable`` when the host cannot be reached
+    or does not answer, and ``SourceResponseError`` for any other final status.
+    ``env_var`` names the setting that moves this base URL, for the error message.
     """
     request_url = httpx.URL(url)
     # Log host and path only: queries may hold what a user typed.
     where = f"{request_url.host}{request_url.path}"
+    timeouts = 0
     for attempt in range(retries + 1):
         last = attempt == retries
+        delay = min(backoff * 2**attempt, MAX_BACKOFF)
         if limiter is not None:
             await limiter.wait()
         try:
             response = await client.get(url, params=params)
+        except _UNREACHABLE as exc:
+            raise _unavailable(request_url, exc, source, env_var, client) from exc
         except _RETRY_ERRORS as exc:
-            if last:
-                raise _unavailable(request_url, exc, source, env_var) from exc
-            delay = backoff * 2**attempt
+            timed_out = isinstance(exc, httpx.TimeoutException)
+            if last or (timed_out and timeouts >= MAX_TIMEOUT_RETRIES):
+                raise _unavailable(request_url, exc, source, env_var, client) from exc
+            timeouts += timed_out
             log.info(
-                "%s: %s; retry %d/%d in %.1f s", where, _one_line(exc), attempt + 1, retries, delay
+                "%s: %s; retry %d/%d in %.1f s",
+                where,
+                _one_line(exc, client),
+                attempt + 1,
+                retries,
+                delay,
             )
             await sleep(delay)
             continue
         except httpx.TransportError as exc:
-            raise _unavailable(request_url, exc, source, env_var) from exc
+            raise _unavailable(request_url, exc, source, env_var, client) from exc
 
         status = response.status_code
         if response.is_success or status in accept:
             return response
         if status in _RETRY_STATUSES and not last:
             asked = retry_after_seconds(response.headers.get("Retry-After"))
-            delay = asked if asked is not None else backoff * 2**attempt
+            delay = asked if asked is not None else delay
             log.warning(
                 "%s: HTTP %d; retry %d/%d in %.1f s", where, status, attempt + 1, retries, delay
             )

@@ -111,6 +111,10 @@ def _atom_entry(entry: ET.Element) -> Paper | None:
     if arxiv_id is None:
         log.warning("skipping an arXiv entry without a paper id: %.80r", raw_id)
         return None
+    title = clean_text(entry.findtext(f"{_ATOM}title"))
+    if not title:
+        log.warning("skipping arXiv entry %s: it has no title", arxiv_id.id)
+        return None
     primary = entry.find(f"{_ARXIV}primary_category")
     terms = [primary.get("term", "")] if primary is not None else []
     terms += [c.get("term", "") for c in entry.iter(f"{_ATOM}category")]
@@ -120,7 +124,7 @@ def _atom_entry(entry: ET.Element) -> Paper | None:
     return Paper(
         id=arxiv_id.id,
         version=arxiv_id.version,
-        title=clean_text(entry.findtext(f"{_ATOM}title")),
+        title=title,
         abstract=clean_text(entry.findtext(f"{_ATOM}summary")),
         authors=tuple(a for a in authors if a),
         published_at=_iso_datetime(entry.findtext(f"{_ATOM}published")),
@@ -175,11 +179,15 @@ def _rss_item(item: ET.Element, channel_day: dt.date | None) -> Paper | None:
     if arxiv_id is None:
         log.warning("skipping an arXiv RSS item without a paper id")
         return None
+    title = clean_text(item.findtext("title"))
+    if not title:
+        log.warning("skipping arXiv RSS item %s: it has no title", arxiv_id.id)
+        return None
     categories = [clean_text(c.text) for c in item.findall("category")]
     return Paper(
         id=arxiv_id.id,
         version=arxiv_id.version,
-        title=clean_text(item.findtext("title")),
+        title=title,
         abstract=clean_text(match["abstract"] if match else description),
         authors=_split_creators(item.findtext(f"{_DC}creator")),
         day=_rfc822_date(item.findtext("pubDate")) or channel_day,
@@ -210,7 +218,7 @@ def parse_listing_record(obj: Any, *, day: dt.date | None = None) -> Paper:
     """Parse one JSON record of a daily listing (``id, categories, authors, title, summary``).
 
     Such records carry no date of their own: ``day`` is the listing's date. Raises
-    ``ValueError`` for a record that cannot be a paper.
+    ``ValueError`` for a record that cannot be a paper (no valid id, no title).
     """
     if not isinstance(obj, dict):
         raise ValueError(f"listing record is a {type(obj).__name__}, not an object")
@@ -218,10 +226,13 @@ def parse_listing_record(obj: Any, *, day: dt.date | None = None) -> Paper:
     arxiv_id = parse_arxiv_id(raw_id) if isinstance(raw_id, str) else None
     if arxiv_id is None:
         raise ValueError(f"listing record has no valid arXiv id: {str(raw_id)[:40]!r}")
+    title = " ".join(_strings(obj.get("title")))
+    if not title:
+        raise ValueError(f"listing record {arxiv_id.id} has no title")
     return Paper(
         id=arxiv_id.id,
         version=arxiv_id.version,
-        title=" ".join(_strings(obj.get("title"))),
+        title=title,
         abstract=" ".join(_strings(obj.get("summary"))),
         authors=tuple(_strings(obj.get("authors"))),
         day=day,

@@ -77,7 +77,7 @@ def parse_paper(
 
     ``item`` is the daily-papers list item around it, when there is one: it supplies the
     comment count and thumbnail, and fallbacks for title, abstract and day. Raises
-    ``ValueError`` when ``obj`` is not a paper with a valid arXiv id.
+    ``ValueError`` when ``obj`` is not a paper with a valid arXiv id and a title.
     """
     if not isinstance(obj, dict):
         raise ValueError(f"paper is a {type(obj).__name__}, not an object")
@@ -86,6 +86,10 @@ def parse_paper(
     if arxiv_id is None:
         raise ValueError(f"paper has no valid arXiv id: {str(raw_id)[:40]!r}")
     item = item or {}
+    title = clean_text(_str(obj.get("title")) or _str(item.get("title")))
+    if not title:
+        # Not listed as a paper: it would top a trending list as an untitled row.
+        raise ValueError(f"paper {arxiv_id.id} has no title")
 
     featured = _datetime(obj.get("submittedOnDailyAt"))
     if featured is not None:
@@ -98,7 +102,7 @@ def parse_paper(
     return Paper(
         id=arxiv_id.id,
         version=arxiv_id.version,
-        title=clean_text(_str(obj.get("title")) or _str(item.get("title"))),
+        title=title,
         abstract=clean_text(_str(obj.get("summary")) or _str(item.get("summary"))),
         authors=_authors(obj.get("authors")),
         published_at=_datetime(obj.get("publishedAt")),

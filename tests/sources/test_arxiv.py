@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -111,6 +112,18 @@ def test_rss_keeps_new_and_cross_and_skips_replacements():
     assert papers[2].categories[0] == "cs.CV"  # a cross-list keeps its own primary
 
 
+def test_atom_and_rss_entries_without_a_title_are_left_out(caplog):
+    entry = (API / "id_2104.12255v1_s0_m100_6ae69987ffe1.xml").read_text(encoding="utf-8")
+    untitled = re.sub(r"<title>0</title>", "<title> </title>", entry)
+    assert untitled != entry and parse_atom(untitled) == []
+    feed = FEED.read_text(encoding="utf-8")
+    first = re.search(r"<item>.*?<title>(.*?)</title>", feed, re.DOTALL)
+    assert first is not None
+    feed = feed.replace(f"<title>{first[1]}</title>", "<title></title>", 1)
+    assert [p.id for p in parse_rss(feed)] == ["2606.07441", "2606.07172"]
+    assert "2606.06840: it has no title" in caplog.text
+
+
 def test_rss_weekend_feed_is_empty():
     assert parse_rss(WEEKEND.read_text(encoding="utf-8")) == []
 
@@ -144,7 +157,17 @@ def test_listing_records():
     assert all(p.day == dt.date(2026, 6, 8) and p.source == "arxiv" for p in papers)
 
 
-@pytest.mark.parametrize("record", [None, [], {"title": "x"}, {"id": "abc", "title": "x"}])
+@pytest.mark.parametrize(
+    "record",
+    [
+        None,
+        [],
+        {"title": "x"},
+        {"id": "abc", "title": "x"},
+        {"id": "2606.06625", "summary": "no title", "upvotes": 999999},
+        {"id": "2606.06625", "title": ["", " "], "summary": "a blank one"},
+    ],
+)
 def test_listing_records_that_cannot_be_papers(record):
     with pytest.raises(ValueError):
         parse_listing_record(record)

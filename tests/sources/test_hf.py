@@ -137,6 +137,9 @@ def test_bare_paper_object():
         ({"paper": {"title": "no id"}}, "no valid arXiv id"),
         ({"paper": {"id": "not-an-id"}}, "no valid arXiv id"),
         ({"paper": []}, "not an object"),
+        # An id and upvotes but no title would top trending as an untitled row.
+        ({"paper": {"id": "2405.99999", "upvotes": 999999}}, r"2405\.99999 has no title"),
+        ({"paper": {"id": "2405.99999", "title": "  \n "}, "title": ""}, "has no title"),
     ],
 )
 def test_records_that_cannot_be_papers(item, message):
@@ -150,6 +153,16 @@ def test_bad_items_are_reported_and_the_rest_kept():
     assert [p.id for p in papers] == ["2603.00141"]
     assert len(errors) == 2
     assert errors[0].startswith("item 1:")
+
+
+def test_a_title_on_the_item_alone_is_enough():
+    paper = parse_daily_item({"paper": {"id": "2401.00001"}, "title": "From the list"})
+    assert paper.title == "From the list"
+
+
+def test_a_bare_paper_without_a_title_is_not_one():
+    with pytest.raises(ValueError, match=r"2405\.99999 has no title"):
+        parse_paper({"id": "2405.99999", "upvotes": 999999, "summary": "text"})
 
 
 def test_minimal_item_and_odd_types():

@@ -11,6 +11,7 @@ import pytest
 
 from bot.errors import SourceResponseError, SourceUnavailable
 from bot.sources import RateLimiter, get, retry_after_seconds
+from bot.sources._http import CONNECT_TIMEOUT, MAX_BACKOFF
 
 URL = "https://huggingface.co/api/daily_papers"
 
@@ -82,18 +83,38 @@ async def test_accepted_status_is_returned(server, client, fake_time):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.ConnectTimeout])
-async def test_timeouts_become_source_unavailable_after_retries(server, client, fake_time, error):
-    server.handler = sequence(error(""))
+async def test_a_read_timeout_is_retried_once_whatever_the_retries(server, client, fake_time):
+    server.handler = sequence(httpx.ReadTimeout(""))
+    with pytest.raises(SourceUnavailable) as info:
+        await get(
+            client, URL, source="hf", env_var="PAPERBOT_HF_URL", retries=10, sleep=fake_time.sleep
+        )
+    assert str(info.value) == (
+        "cannot reach huggingface.co: ReadTimeout: no answer within 5 s "
+        "(offline? set PAPERBOT_HF_URL to use a mirror)"
+    )
+    assert len(server.requests) == 2
+    assert fake_time.sleeps == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (httpx.ConnectError("[Errno 111] Connection refused"), "[Errno 111] Connection refused"),
+        (httpx.ConnectTimeout(""), "ConnectTimeout: no connection within 5 s"),
+    ],
+)
+async def test_a_host_that_cannot_be_connected_to_is_not_retried(
+    server, client, fake_time, error, said
+):
+    server.handler = sequence(error)
     with pytest.raises(SourceUnavailable) as info:
         await get(client, URL, source="hf", env_var="PAPERBOT_HF_URL", sleep=fake_time.sleep)
-    message = str(info.value)
-    assert "\n" not in message
-    assert message.startswith("cannot reach huggingface.co: ")
-    assert error.__name__ in message
-    assert "offline? set PAPERBOT_HF_URL to use a mirror" in message
-    assert len(server.requests) == 4
-    assert fake_time.sleeps == [1.0, 2.0, 4.0]
+    assert str(info.value) == (
+        f"cannot reach huggingface.co: {said} (offline? set PAPERBOT_HF_URL to use a mirror)"
+    )
+    assert len(server.requests) == 1
+    assert fake_time.sleeps == []
 
 
 async def test_connect_error_becomes_source_unavailable(server, client, fake_time):
@@ -107,10 +128,69 @@ async def test_connect_error_becomes_source_unavailable(server, client, fake_tim
     assert info.value.source == "hf"
 
 
-async def test_transient_transport_error_then_success(server, client, fake_time):
-    server.handler = sequence(httpx.ConnectError("refused"), 200)
+@pytest.mark.parametrize("error", [httpx.ReadError("reset"), httpx.RemoteProtocolError("cut")])
+async def test_a_connection_that_broke_off_is_retried(server, client, fake_time, error):
+    server.handler = sequence(error, 200)
     response = await get(client, URL, source="hf", sleep=fake_time.sleep)
     assert response.status_code == 200
+    assert fake_time.sleeps == [1.0]
+
+
+async def test_no_backoff_wait_is_longer_than_the_cap(server, client, fake_time):
+    server.handler = sequence(503)
+    with pytest.raises(SourceResponseError):
+        await get(client, URL, source="hf", retries=10, sleep=fake_time.sleep)
+    assert fake_time.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0] + [MAX_BACKOFF] * 5
+    assert MAX_BACKOFF <= 30
+
+
+async def test_a_refused_connection_on_a_real_socket_is_tried_once(fake_time):
+    tried: list[httpx.Request] = []
+
+    async def count(request: httpx.Request) -> None:
+        tried.append(request)
+
+    async with httpx.AsyncClient(event_hooks={"request": [count]}) as real:
+        with pytest.raises(SourceUnavailable) as info:
+            # Nothing listens on the discard port: the connection is refused.
+            await get(
+                real,
+                "http://127.0.0.1:9/api/daily_papers",
+                source="hf",
+                retries=3,
+                sleep=fake_time.sleep,
+            )
+    assert str(info.value).startswith("cannot reach 127.0.0.1: ")
+    assert len(tried) == 1
+    assert fake_time.sleeps == []
+
+
+async def test_a_real_server_that_never_answers_gets_two_tries(fake_time):
+    accepted: list[int] = []
+    hold = asyncio.Event()
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        await hold.wait()
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(0.1, connect=CONNECT_TIMEOUT)) as real:
+            with pytest.raises(SourceUnavailable, match=r"ReadTimeout: no answer within 0\.1 s"):
+                await get(
+                    real,
+                    f"http://127.0.0.1:{port}/",
+                    source="hf",
+                    retries=10,
+                    sleep=fake_time.sleep,
+                )
+    finally:
+        hold.set()
+        server.close()
+        await server.wait_closed()
+    assert len(accepted) == 2
     assert fake_time.sleeps == [1.0]
 
 
