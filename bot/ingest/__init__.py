@@ -8,12 +8,21 @@ from bot.ingest.files import (
     load_snapshot_if_empty,
     read_file,
 )
-from bot.ingest.records import bundled_snapshot, paper_from_record, record_from_paper, write_records
+from bot.ingest.records import (
+    EXPORT_XZ_PRESET,
+    bundled_snapshot,
+    dump_records,
+    paper_from_record,
+    record_from_paper,
+    write_records,
+)
 
 __all__ = [
+    "EXPORT_XZ_PRESET",
     "FetchReport",
     "ImportReport",
     "bundled_snapshot",
+    "dump_records",
     "fetch",
     "find_files",
     "import_paths",

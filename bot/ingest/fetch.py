@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.errors import SourceError
+from bot.errors import SourceError, SourceUnavailable
 from bot.ingest.files import Progress
 from bot.models import UpsertCounts
 from bot.sources.arxiv import ArxivClient
@@ -39,28 +39,39 @@ async def fetch(
 ) -> FetchReport:
     """Fetch HF daily papers for ``days`` and today's arXiv listings for ``categories``.
 
-    A day or category that fails is reported and the rest go on; if every request
-    fails for want of a network, the first ``SourceError`` is raised instead.
+    A day or category that fails is reported and the rest go on, except that once a
+    source cannot be reached its remaining requests are not tried (each would fail the
+    same way). If nothing could be fetched at all, the first ``SourceError`` is raised
+    instead. ``progress(done, total)`` counts the requests saved so far.
     """
     report = FetchReport()
-    jobs: list[tuple[str, Callable[[], Any]]] = []
+    jobs: list[tuple[str, str, Callable[[], Any]]] = []
     if hf is not None:
-        jobs += [(f"Hugging Face {d}", _hf_day(hf, d)) for d in days]
+        jobs += [("Hugging Face", f"Hugging Face {d}", _hf_day(hf, d)) for d in days]
     if arxiv is not None:
-        jobs += [(f"arXiv {c}", _arxiv_listing(arxiv, c)) for c in categories]
+        jobs += [("arXiv", f"arXiv {c}", _arxiv_listing(arxiv, c)) for c in categories]
     first_error: SourceError | None = None
-    for i, (label, job) in enumerate(jobs, 1):
+    down: dict[str, SourceUnavailable] = {}
+    not_tried: dict[str, int] = {}
+    for source, label, job in jobs:
+        if source in down:
+            not_tried[source] = not_tried.get(source, 0) + 1
+            continue
         try:
             papers = await job()
         except SourceError as exc:
             first_error = first_error or exc
             report.failures.append(f"{label}: {exc}")
             log.info("fetch of %s failed: %s", label, exc)
-        else:
-            report.counts += await store.upsert_papers(papers, observed_at=now)
-            report.days += 1
+            if isinstance(exc, SourceUnavailable):
+                down[source] = exc
+            continue
+        report.counts += await store.upsert_papers(papers, observed_at=now)
+        report.days += 1
         if progress:
-            progress(i, len(jobs))
+            progress(report.days, len(jobs))
+    for source, count in not_tried.items():
+        report.failures.append(f"{source}: {count} more not tried, as it could not be reached")
     if first_error is not None and report.days == 0:
         raise first_error
     return report

@@ -2,7 +2,9 @@
 
 Files are written in runs of whole files, one transaction a run (a fetched day in one
 of its own), so an interrupted import leaves whole files behind, never half of one. A
-malformed record is counted as bad, reported, and skipped; it never stops the rest.
+malformed record is counted as bad, reported, and skipped; it never stops the rest. A
+file that cannot be read at all (missing, unreadable, damaged, not JSON) is reported the
+same way and listed in ``ImportReport.failed``, so the caller can say the import failed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import lzma
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,14 +48,33 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class ImportReport:
-    """What an import did, file by file added up."""
+    """What an import did, file by file added up.
+
+    ``errors`` says what was skipped and why, once each: every file that failed and the
+    first ``MAX_REPORTED_ERRORS`` bad records (``unreported`` counts the rest).
+    ``failed`` lists the files from which nothing could be imported.
+    """
 
     counts: UpsertCounts = field(default_factory=UpsertCounts)
     files: int = 0
     errors: list[str] = field(default_factory=list)
+    failed: list[Path] = field(default_factory=list)
+    unreported: int = 0
+    _records_reported: int = field(default=0, repr=False)
 
     def add_error(self, message: str) -> None:
-        if len(self.errors) < MAX_REPORTED_ERRORS:
+        """Report one bad record (up to ``MAX_REPORTED_ERRORS`` of them)."""
+        if self._records_reported < MAX_REPORTED_ERRORS:
+            self._records_reported += 1
+            self.errors.append(message)
+        else:
+            self.unreported += 1
+
+    def add_failure(self, path: Path, message: str | None = None) -> None:
+        """A file nothing could be imported from; ``message`` says why, when its bad
+        records have not said it already."""
+        self.failed.append(path)
+        if message is not None:
             self.errors.append(message)
 
 
@@ -105,18 +127,30 @@ def _parse_record(obj: Any, day: dt.date | None) -> Paper:
     raise ValueError("unknown record format")
 
 
-def read_file(path: Path) -> tuple[list[Paper], list[str]]:
-    """Parse one file into papers and error messages (``path:line: reason``)."""
+def read_file(
+    path: Path, *, on_count: Callable[[int], None] | None = None
+) -> tuple[list[Paper], list[str]]:
+    """Parse one file into papers and error messages (``path:line: reason``).
+
+    For a JSON-lines file, ``on_count`` is told how many lines it has before they are
+    parsed (the bundled snapshot says how many papers it is loading). Raises
+    ``OSError`` when the file cannot be read and ``ValueError`` (``UnicodeDecodeError``)
+    when it is not UTF-8 text; a damaged archive raises what its decompressor raises.
+    """
     day = _day_from_name(path)
     papers: list[Paper] = []
     errors: list[str] = []
     with _open(path) as fh:
         if path.name.removesuffix(".gz").removesuffix(".xz").endswith(".jsonl"):
-            records: Iterator[tuple[int, Any]] = _jsonl(fh, errors, path)
+            lines: Iterable[str] = fh
+            if on_count is not None:
+                lines = fh.readlines()
+                on_count(sum(1 for line in lines if line.strip()))
+            records: Iterator[tuple[int, Any]] = _jsonl(lines, errors, path)
         else:
             try:
                 data = json.load(fh)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            except json.JSONDecodeError as exc:
                 return [], [f"{path}: not valid JSON ({exc})"]
             if isinstance(data, dict) and isinstance(data.get("data"), list):
                 data = data["data"]  # the {"status", "date", "count", "data"} wrapper
@@ -129,14 +163,29 @@ def read_file(path: Path) -> tuple[list[Paper], list[str]]:
     return papers, errors
 
 
-def _jsonl(fh: IO[str], errors: list[str], path: Path) -> Iterator[tuple[int, Any]]:
-    for n, line in enumerate(fh, 1):
+def _jsonl(lines: Iterable[str], errors: list[str], path: Path) -> Iterator[tuple[int, Any]]:
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             yield n, json.loads(line)
         except json.JSONDecodeError as exc:
             errors.append(f"{path}:{n}: not valid JSON ({exc.msg})")
+
+
+def _read(path: Path) -> tuple[list[Paper], list[str], str | None]:
+    """``read_file``, with what makes the whole file unreadable as a message instead."""
+    try:
+        papers, errors = read_file(path)
+    except OSError as exc:
+        if isinstance(exc, gzip.BadGzipFile):
+            return [], [], f"{path}: damaged archive ({exc})"
+        return [], [], f"{path}: cannot read ({exc.strerror or exc})"
+    except (EOFError, lzma.LZMAError, zlib.error) as exc:
+        return [], [], f"{path}: damaged archive ({str(exc) or 'cut short'})"
+    except UnicodeDecodeError as exc:
+        return [], [], f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+    return papers, errors, None
 
 
 def _observed_at(paper: Paper, fallback: dt.datetime) -> dt.datetime:
@@ -166,8 +215,13 @@ async def import_paths(
     written, its files are written one by one, so the files before the failing one
     are kept and the error names where it stopped.
     """
-    files = find_files(paths)
     report = ImportReport()
+    files: list[Path] = []
+    for raw in paths:
+        found = find_files([raw])
+        if not found:  # a folder with nothing to import in it
+            report.add_failure(Path(raw), f"{raw}: no .json, .jsonl, .gz or .xz files in it")
+        files += found
     run: list[tuple[Path, _Groups]] = []
 
     async def write_run() -> None:
@@ -182,19 +236,20 @@ async def import_paths(
         run.clear()
 
     for i, path in enumerate(files, 1):
-        try:
-            papers, errors = read_file(path)
-        except OSError as exc:
-            papers, errors = [], [f"{path}: cannot read ({exc.strerror or exc})"]
-        except (EOFError, lzma.LZMAError, gzip.BadGzipFile) as exc:
-            papers, errors = [], [f"{path}: damaged archive ({exc})"]
+        papers, errors, unreadable = _read(path)
+        # Said once, by the caller: nothing is logged here above DEBUG.
+        if unreadable is not None:
+            log.debug("skipped %s", unreadable)
+            report.add_failure(path, unreadable)
         for message in errors:
+            log.debug("skipped %s", message)
             report.add_error(message)
-            log.warning("skipped %s", message)
+        if errors and not papers:
+            report.add_failure(path)  # its bad records said why
         if sum(len(p) for _, gs in run for _, p in gs) + len(papers) > RUN_PAPERS:
             await write_run()
         run.append((path, _by_day(papers, now)))
-        report.counts += UpsertCounts(bad=len(errors))
+        report.counts += UpsertCounts(bad=len(errors) + (unreadable is not None))
         report.files += 1
         if progress:
             progress(i, len(files))
@@ -211,9 +266,17 @@ def _by_day(papers: Sequence[Paper], now: dt.datetime) -> _Groups:
 
 
 async def load_snapshot_if_empty(
-    store: PaperStore, *, now: dt.datetime, snapshot: Path | None = None
+    store: PaperStore,
+    *,
+    now: dt.datetime,
+    snapshot: Path | None = None,
+    on_count: Callable[[int], None] | None = None,
 ) -> ImportReport | None:
-    """Fill an empty database from the bundled snapshot; None when nothing was done."""
+    """Fill an empty database from the bundled snapshot; None when nothing was done.
+
+    ``on_count`` is told how many papers are about to be loaded, before the seconds it
+    takes (the command line says it on a first run).
+    """
     if await store.count_papers():
         return None
     path = snapshot or bundled_snapshot()
@@ -221,4 +284,11 @@ async def load_snapshot_if_empty(
         log.warning("the database is empty and no bundled snapshot was found")
         return None
     log.info("loading the bundled paper snapshot from %s", path)
-    return await import_paths(store, [path], now=now)
+    papers, errors = read_file(path, on_count=on_count)
+    report = ImportReport(files=1)
+    for message in errors:
+        log.warning("bundled snapshot: skipped %s", message)  # said nowhere else
+        report.add_error(message)
+    report.counts = await store.upsert_observed(_by_day(papers, now))
+    report.counts += UpsertCounts(bad=len(errors))
+    return report

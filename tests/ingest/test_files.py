@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import lzma
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.errors import StoreError
-from bot.ingest import import_paths, load_snapshot_if_empty, write_records
+from bot.ingest import EXPORT_XZ_PRESET, import_paths, load_snapshot_if_empty, write_records
 from bot.models import Paper
 from bot.store import PaperStore, open_store
 from tests.conftest import DATA, NOW, refusing_database
@@ -138,3 +140,85 @@ async def test_when_a_run_of_files_cannot_be_written_the_files_before_the_bad_on
         with pytest.raises(StoreError, match=r"2\.jsonl: .*disk full"):
             await import_paths(store, [tmp_path], now=NOW)
         assert [p.id for p in await store.all_papers()] == ["2606.00001"]
+
+
+UNTITLED = {
+    "a Hugging Face daily item": {"paper": {"id": "2405.99999", "upvotes": 999999}},
+    "a bare Hugging Face paper": {"id": "2405.99999", "upvotes": 999999, "authors": []},
+    "an arXiv listing record": {"id": "2405.99999", "summary": "No title here."},
+    "our export": {"id": "2405.99999", "abstract": "No title here.", "upvotes": 999999},
+}
+
+
+@pytest.mark.parametrize("form", list(UNTITLED))
+async def test_a_record_without_a_title_is_a_bad_record(
+    store: PaperStore, tmp_path: Path, form: str
+) -> None:
+    path = tmp_path / "2024-05-27.jsonl"
+    good = {"id": "2405.00001", "title": "A paper", "abstract": "Text."}
+    path.write_text(json.dumps(good) + "\n" + json.dumps(UNTITLED[form]) + "\n")
+    report = await import_paths(store, [path], now=NOW)
+    assert report.counts.new == 1 and report.counts.bad == 1
+    [error] = report.errors
+    assert error.startswith(f"{path}:2: ") and error.endswith("2405.99999 has no title")
+    assert await store.get_paper("2405.99999") is None
+    assert report.failed == []  # the file itself was read
+
+
+async def test_files_nothing_could_be_read_from_are_listed_as_failed(
+    store: PaperStore, tmp_path: Path
+) -> None:
+    only_bad = tmp_path / "bad.jsonl"
+    only_bad.write_text('{"id": "2405.99999"}\nnot json\n')
+    empty_day = tmp_path / "2026-06-06.json"  # a weekend: HF lists nothing, and that is fine
+    empty_day.write_text("[]")
+    empty_folder = tmp_path / "nothing"
+    empty_folder.mkdir()
+    missing = tmp_path / "missing.json"
+    paths = [HF / "daily_papers_2026-03-03.json", only_bad, empty_day, empty_folder, missing]
+    report = await import_paths(store, paths, now=NOW)
+    assert report.failed == [empty_folder, only_bad, missing]
+    assert report.counts.new == 5
+    assert f"{empty_folder}: no .json, .jsonl, .gz or .xz files in it" in report.errors
+    assert f"{missing}: cannot read (No such file or directory)" in report.errors
+
+
+async def test_bad_records_beyond_the_first_twenty_are_counted_not_listed(
+    store: PaperStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_text("not json\n" * 25)
+    missing = tmp_path / "missing.json"
+    with caplog.at_level(logging.INFO):
+        report = await import_paths(store, [path, missing], now=NOW)
+    assert report.counts.bad == 26
+    assert len(report.errors) == 21 and report.unreported == 5
+    assert report.errors[-1].startswith(f"{missing}: cannot read")  # a file is always said
+    assert caplog.records == []  # the caller says each one; nothing is logged above DEBUG
+
+
+async def test_the_snapshot_says_how_many_papers_it_loads(store: PaperStore) -> None:
+    told: list[int] = []
+    report = await load_snapshot_if_empty(store, now=NOW, on_count=told.append)
+    assert report is not None
+    assert told == [report.counts.new] == [await store.count_papers()]
+    assert told[0] > 10_000
+
+
+def test_write_records_removes_a_new_file_it_could_not_finish(tmp_path: Path) -> None:
+    def papers() -> Iterator[Paper]:
+        yield Paper(id="2606.00001", title="One")
+        raise OSError(28, "No space left on device")
+
+    out = tmp_path / "export.jsonl.xz"
+    with pytest.raises(OSError, match="No space left"):
+        write_records(papers(), out, preset=EXPORT_XZ_PRESET)
+    assert not out.exists()
+
+
+def test_a_fast_xz_preset_still_round_trips(tmp_path: Path) -> None:
+    papers = [Paper(id=f"2606.0000{n}", title=f"Paper {n}") for n in range(1, 4)]
+    out = tmp_path / "export.jsonl.xz"
+    assert write_records(papers, out, preset=EXPORT_XZ_PRESET) == 3
+    with lzma.open(out, "rt") as fh:
+        assert [json.loads(line)["id"] for line in fh] == [p.id for p in papers]
