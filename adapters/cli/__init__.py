@@ -5,7 +5,17 @@ builds the database, the upstream clients, the facade and a scheduler, and gives
 to the front end being run.
 """
 
-from adapters.cli.main import CLI, build_parser, fetch_days, main
+from adapters.cli.main import CLI, build_parser, export_target, fetch_days, fetch_sources, main
 from adapters.cli.wiring import App, build_scheduler, open_app
 
-__all__ = ["CLI", "App", "build_parser", "build_scheduler", "fetch_days", "main", "open_app"]
+__all__ = [
+    "CLI",
+    "App",
+    "build_parser",
+    "build_scheduler",
+    "export_target",
+    "fetch_days",
+    "fetch_sources",
+    "main",
+    "open_app",
+]

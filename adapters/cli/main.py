@@ -21,12 +21,19 @@ from adapters.console.outbound import ConsoleOutbound
 from bot import __version__
 from bot.api import utcnow
 from bot.commands import COMMANDS, Arg, Command, Invocation, TextSyntax, parse_text
-from bot.config import Settings, load, load_discord, load_slack
+from bot.config import (
+    Settings,
+    check_database_url,
+    load,
+    load_discord,
+    load_slack,
+    split_categories,
+)
 from bot.errors import ConfigError, PaperbotError, UserError
-from bot.ingest import fetch, import_paths, write_records
+from bot.ingest import EXPORT_XZ_PRESET, dump_records, fetch, import_paths, write_records
 from bot.search.query import parse_date_bound
 
-__all__ = ["CLI", "build_parser", "fetch_days", "main"]
+__all__ = ["CLI", "build_parser", "export_target", "fetch_days", "fetch_sources", "main"]
 
 log = logging.getLogger("bot")
 
@@ -70,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="first day to fetch (YYYY-MM-DD); default today")
     p.add_argument("--days", type=int, help="fetch this many days up to today")
     p.add_argument(
-        "--source", default="hf,arxiv", help="comma-separated sources: hf, arxiv (default both)"
+        "--source", default="both", help="hf, arxiv or both (hf,arxiv works too; default both)"
     )
     p.add_argument(
         "--category",
@@ -82,11 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="files or folders")
     p.set_defaults(run=import_papers)
     p = sub.add_parser("export", help="write every paper to a JSON-lines file (.xz ok)")
-    p.add_argument("path")
+    p.add_argument("path", help="the file to write (.xz compresses), or - for standard output")
     p.set_defaults(run=export_papers)
     p = sub.add_parser("run", help="run a chat platform bot")
     p.add_argument("platform", choices=["discord", "slack"])
-    p.add_argument("--port", type=int, default=3000, help="Slack HTTP mode port")
+    p.add_argument("--port", type=_port, default=3000, help="Slack HTTP mode port")
     p.set_defaults(run=run_bot)
     return parser
 
@@ -139,11 +146,26 @@ def fetch_days(since: str | None, days: int | None, today: dt.date) -> list[dt.d
     return [first + dt.timedelta(days=n) for n in range((today - first).days + 1)]
 
 
+# What --source takes, and the sources each word means.
+SOURCES = {"hf": {"hf"}, "arxiv": {"arxiv"}, "both": {"hf", "arxiv"}}
+
+
+def fetch_sources(value: str) -> set[str]:
+    """The sources ``--source`` names: ``hf``, ``arxiv``, ``both`` or ``hf,arxiv``."""
+    words = [w.strip().lower() for w in value.split(",") if w.strip()]
+    if not words or any(w not in SOURCES for w in words):
+        raise UserError(f"--source takes hf, arxiv or both, not {value!r}")
+    return set().union(*(SOURCES[w] for w in words))
+
+
 async def fetch_papers(args: argparse.Namespace, settings: Settings) -> int:
-    sources = {s.strip() for s in args.source.split(",") if s.strip()}
-    unknown = sources - {"hf", "arxiv"}
-    if unknown or not sources:
-        raise UserError(f"--source takes hf, arxiv or both, not {','.join(unknown)}")
+    sources = fetch_sources(args.source)
+    categories = settings.arxiv_categories
+    if args.category:
+        try:
+            categories = split_categories(",".join(args.category))
+        except ValueError as exc:
+            raise UserError(f"--category: {exc}") from None
     days = fetch_days(args.since, args.days, utcnow().date())
     async with open_app(settings) as app:
         with progress_bar("fetching") as progress:
@@ -153,7 +175,7 @@ async def fetch_papers(args: argparse.Namespace, settings: Settings) -> int:
                 now=utcnow(),
                 hf=app.hf if "hf" in sources else None,
                 arxiv=app.arxiv if "arxiv" in sources else None,
-                categories=args.category or settings.arxiv_categories,
+                categories=categories,
                 progress=progress,
             )
     for failure in result.failures:
@@ -167,23 +189,56 @@ async def fetch_papers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def import_papers(args: argparse.Namespace, settings: Settings) -> int:
+    """Import files; exit 1 when any file could not be imported (the rest still are)."""
     async with open_app(settings, load_snapshot=False) as app:
         with progress_bar("importing") as progress:
             report = await import_paths(app.store, args.paths, now=utcnow(), progress=progress)
     for message in report.errors:
         print(f"skipped {message}", file=sys.stderr)
+    if report.unreported:
+        print(f"skipped {report.unreported} more bad records (not listed)", file=sys.stderr)
     c = report.counts
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
     print(f"{files}: {c.new} new, {c.updated} updated, {c.unchanged} unchanged, {c.bad} bad")
-    return 1 if report.files == 0 else 0
+    return 1 if report.failed or report.files == 0 else 0
+
+
+def export_target(raw: str) -> Path:
+    """The file ``paperbot export`` writes; a folder is refused, naming it."""
+    path = Path(raw)
+    if raw.endswith(("/", os.sep)) or path.is_dir():
+        example = path / "papers.jsonl"
+        raise UserError(f"export: {raw} is a folder; give a file name, such as {example}")
+    return path
 
 
 async def export_papers(args: argparse.Namespace, settings: Settings) -> int:
+    """Every paper as JSON lines, into a file or (``-``) to standard output."""
+    to_stdout = args.path == "-"
+    target = None if to_stdout else export_target(args.path)  # before opening anything
     async with open_app(settings) as app:
         papers = await app.store.all_papers()
-    count = write_records(papers, Path(args.path))
+    if target is None:
+        count = dump_records(papers, sys.stdout)
+        print(f"wrote {count} papers to standard output", file=sys.stderr)
+        return 0
+    try:
+        count = write_records(papers, target, preset=EXPORT_XZ_PRESET)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.path}: {_why(exc, target)}") from None
     print(f"wrote {count} papers to {args.path}")
     return 0
+
+
+def _why(exc: OSError, target: Path) -> str:
+    """What stopped a write, naming the folder on the way when it was that."""
+    reason = exc.strerror or str(exc)
+    where = exc.filename
+    if where is None or Path(where) == target:
+        return reason
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return f"{where} is not a folder"
+    return f"{where}: {reason}"
 
 
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,16 +271,45 @@ def _colour(stream: object) -> bool:
     return bool(isatty()) and "NO_COLOR" not in os.environ
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `paperbot` command; its exit status (0 done, 1 failed, 2 a wrong setting)."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a reader that went away shows here, not at exit
+    except BrokenPipeError:
+        # `paperbot search ... | head -1`: the reader has what it wanted. As Python's
+        # docs advise (signal module, "Note on SIGPIPE"), point stdout at devnull so
+        # the flush at exit does not fail again, and stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load()
         if args.database_url:
-            settings = settings.model_copy(update={"database_url": args.database_url})
+            try:
+                url = check_database_url(args.database_url)
+            except ValueError as exc:
+                raise ConfigError(f"--database-url: {exc}") from None
+            settings = settings.model_copy(update={"database_url": url})
         if not args.verbose:
-            logging.getLogger().setLevel(settings.log_level.upper())
+            logging.getLogger().setLevel(settings.log_level)
         run: Run = args.run
         return asyncio.run(run(args, settings))
     except ConfigError as exc:
@@ -236,11 +320,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
-        if args.verbose:
-            log.exception("unexpected error")
-        print(
-            f"paperbot: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)",
-            file=sys.stderr,
-        )
+    except BrokenPipeError:
+        raise  # main() stops quietly
+    except OSError as exc:
+        if exc.filename is None:
+            return _unexpected(exc, args.verbose)
+        # A file or folder the user named or set up is missing, unreadable or in the way.
+        print(f"paperbot: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        return _unexpected(exc, args.verbose)
+
+
+def _unexpected(exc: Exception, verbose: int) -> int:
+    if verbose:
+        log.exception("unexpected error")
+    print(
+        f"paperbot: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)",
+        file=sys.stderr,
+    )
+    return 1

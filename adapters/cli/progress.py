@@ -15,7 +15,8 @@ __all__ = ["progress_bar"]
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A ``(done, total)`` callback drawing a bar on stderr while the block runs; silent
-    when stderr is not a terminal (pipes, CI logs, tests)."""
+    when stderr is not a terminal (pipes, CI logs, tests). A block that fails takes
+    its bar away, leaving only the error."""
     console = Console(file=sys.stderr)
     if not console.is_terminal:
         yield lambda done, total: None
@@ -32,4 +33,9 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        yield update
+        try:
+            yield update
+        except BaseException:
+            # The error is the news: no bar left above it, however far it had got.
+            bar.update(task, visible=False)
+            raise

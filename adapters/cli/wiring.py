@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from bot.delivery.outbound import Outbound
 from bot.delivery.scheduler import Scheduler
 from bot.ingest import FetchReport, fetch, load_snapshot_if_empty
 from bot.models import Paper
-from bot.sources._http import RateLimiter
+from bot.sources._http import CONNECT_TIMEOUT, RateLimiter
 from bot.sources.arxiv import ARXIV_INTERVAL, ArxivClient
 from bot.sources.hf import HFClient
 from bot.store import Store, open_store
@@ -46,14 +47,17 @@ class App:
 
 @asynccontextmanager
 async def open_app(settings: Settings, *, load_snapshot: bool = True) -> AsyncIterator[App]:
-    timeout = httpx.Timeout(settings.http_timeout, connect=10.0)
+    # A host that cannot be connected to in a few seconds is down for now; an answer
+    # gets PAPERBOT_HTTP_TIMEOUT.
+    connect = min(CONNECT_TIMEOUT, settings.http_timeout)
+    timeout = httpx.Timeout(settings.http_timeout, connect=connect)
     headers = {"User-Agent": f"paperbot/{__version__} (+https://github.com/paperbot)"}
     async with (
         httpx.AsyncClient(timeout=timeout, headers=headers, follow_redirects=True) as http,
         open_store(settings.database_url) as store,
     ):
         if load_snapshot:
-            report = await load_snapshot_if_empty(store, now=utcnow())
+            report = await load_snapshot_if_empty(store, now=utcnow(), on_count=_first_run)
             if report:
                 log.info("loaded %d papers from the bundled snapshot", report.counts.new)
         retries = settings.http_retries
@@ -70,6 +74,15 @@ async def open_app(settings: Settings, *, load_snapshot: bool = True) -> AsyncIt
 
         service = PaperService(store, lookup=lookup)
         yield App(settings, store, http, hf, arxiv, polite, service)
+
+
+def _first_run(papers: int) -> None:
+    # Said on every first run, terminal or not: the next few seconds would be silent.
+    print(
+        f"paperbot: first run: loading {papers:,} papers from the bundled snapshot…",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def build_scheduler(app: App, port: Outbound) -> Scheduler:

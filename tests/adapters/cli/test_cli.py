@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
+import lzma
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import DATA
+import pytest
 
-ROOT = Path(__file__).parents[3]
+from bot.ingest import bundled_snapshot
+from tests.adapters.cli.conftest import paperbot
 
 
-def paperbot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOT_")}
-    clean.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=clean,
-        timeout=120,
+def snapshot_size() -> int:
+    path = bundled_snapshot()
+    assert path is not None
+    with lzma.open(path, "rt", encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def test_first_run_says_it_loads_the_snapshot_then_prints_trending(tmp_path: Path) -> None:
+    env = {"PAPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/fresh.sqlite3", "HOME": str(tmp_path)}
+    first = paperbot("trending", env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == (
+        f"paperbot: first run: loading {snapshot_size():,} papers from the bundled snapshot…\n"
     )
-
-
-def test_first_run_loads_the_snapshot_and_prints_trending(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path}/fresh.sqlite3"
-    result = paperbot("trending", env={"PAPERBOT_DATABASE_URL": db, "HOME": str(tmp_path)})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Trending")
-    assert "1. " in result.stdout and "10. " in result.stdout
-    assert "https://arxiv.org/abs/" in result.stdout
-    assert "\x1b[" not in result.stdout  # not a terminal: no colour codes
+    assert first.stdout.startswith("Trending")
+    assert "1. " in first.stdout and "10. " in first.stdout
+    assert "https://arxiv.org/abs/" in first.stdout
+    assert "\x1b[" not in first.stdout  # not a terminal: no colour codes
+    again = paperbot("trending", env=env)
+    assert again.returncode == 0 and again.stderr == ""  # said on the first run only
 
 
 def test_default_database_lives_in_the_users_data_dir(tmp_path: Path) -> None:
@@ -64,60 +63,83 @@ def test_one_shot_commands_take_the_chats_words(snapshot_db: str) -> None:
     assert "More: paperbot search diffusion page:2" in more.stdout
 
 
-def test_offline_fetch_is_one_clear_line(tmp_path: Path) -> None:
-    env = {
-        "PAPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
-        "PAPERBOT_HF_URL": "http://127.0.0.1:9",  # nothing listens on the discard port
-        "PAPERBOT_HTTP_RETRIES": "0",
-    }
-    result = paperbot("fetch", "--source", "hf", env=env)
+def closed_pipe() -> int:
+    """The write end of a pipe whose reader is already gone, as after `| head -1`."""
+    read, write = os.pipe()
+    os.close(read)
+    return write
+
+
+@pytest.mark.parametrize("command", [["search", "diffusion"], ["export", "-"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly(
+    snapshot_db: str, command: list[str]
+) -> None:
+    stdout = closed_pipe()
+    try:
+        result = paperbot(*command, env={"PAPERBOT_DATABASE_URL": snapshot_db}, stdout=stdout)
+    finally:
+        os.close(stdout)
+    # As Python's docs advise for SIGPIPE: exit 1, and nothing about it on stderr.
     assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("paperbot: cannot reach 127.0.0.1")
+    assert result.stderr == ""
 
 
-def test_import_prints_a_summary_and_is_idempotent(tmp_path: Path) -> None:
-    env = {"PAPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
-    first = paperbot("import", str(DATA / "hf"), env=env)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.strip().startswith("6 files: ")
-    assert " 0 bad" in first.stdout
-    again = paperbot("import", str(DATA / "hf"), env=env)
-    assert ": 0 new, 0 updated," in again.stdout
-
-
-def test_bad_settings_name_the_variable(tmp_path: Path) -> None:
-    result = paperbot("trending", env={"PAPERBOT_HTTP_TIMEOUT": "soon"})
+def test_a_wrong_log_level_exits_2_naming_the_variable_and_its_values() -> None:
+    result = paperbot("trending", env={"PAPERBOT_LOG_LEVEL": "LOUD"})
     assert result.returncode == 2
-    assert "PAPERBOT_HTTP_TIMEOUT" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr == (
+        "paperbot: configuration: PAPERBOT_LOG_LEVEL: 'LOUD' is not one of "
+        "DEBUG, INFO, WARNING, ERROR\n"
+    )
 
 
-def test_export_writes_what_import_reads(tmp_path: Path) -> None:
-    env = {"PAPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite3"}
-    paperbot("import", str(DATA / "hf"), env=env)
-    out = tmp_path / "papers.jsonl.xz"
-    exported = paperbot("export", str(out), env=env)
-    assert exported.returncode == 0 and "wrote 25 papers" in exported.stdout
-    other = {"PAPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/b.sqlite3"}
-    imported = paperbot("import", str(out), env=other)
-    assert imported.stdout.startswith("1 file: 25 new, 0 updated, 0 unchanged, 0 bad")
+def test_every_wrong_setting_is_named_at_once() -> None:
+    env = {"PAPERBOT_HTTP_TIMEOUT": "soon", "PAPERBOT_HF_URL": "huggingface.co"}
+    result = paperbot("trending", env=env)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("paperbot: configuration: ")
+    assert "PAPERBOT_HTTP_TIMEOUT: 'soon'" in line
+    assert "PAPERBOT_HF_URL: 'huggingface.co' is not an http(s) URL" in line
 
 
-def test_fetch_days() -> None:
-    import datetime as dt
+def test_a_wrong_database_url_option_exits_2_naming_the_option() -> None:
+    result = paperbot("--database-url", "postgres://db/papers", "trending")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "paperbot: configuration: --database-url: 'postgres://db/papers' is not a database URL"
+    )
 
-    import pytest
 
-    from adapters.cli import fetch_days
-    from bot.errors import UserError
+def database_cases(tmp_path: Path) -> dict[str, tuple[str, str]]:
+    """A database URL a user could get wrong, and the start of the line that says so."""
+    text = tmp_path / "notes.txt"
+    text.write_text("these are my notes, not a database\n")
+    return {
+        "a folder": (f"sqlite:///{tmp_path}", f"paperbot: cannot open the database at {tmp_path}"),
+        "not a database": (
+            f"sqlite:///{text}",
+            f"paperbot: cannot use the database at {text}: file is not a database",
+        ),
+        "under a file": (
+            f"sqlite:///{text}/papers.sqlite3",
+            f"paperbot: cannot open the database at {text}/papers.sqlite3",
+        ),
+    }
 
-    today = dt.date(2026, 6, 3)
-    assert fetch_days(None, None, today) == [today]
-    assert fetch_days(None, 3, today) == [dt.date(2026, 6, d) for d in (1, 2, 3)]
-    assert fetch_days("2026-05-31", None, today)[0] == dt.date(2026, 5, 31)
-    assert len(fetch_days("2026-05", None, today)) == 34
-    for since, days in [("2026-07-01", None), ("soon", None), (None, 0), ("2026-06-01", 2)]:
-        with pytest.raises(UserError):
-            fetch_days(since, days, today)
+
+@pytest.mark.parametrize("case", ["a folder", "not a database", "under a file"])
+def test_a_database_that_cannot_be_used_is_one_line(tmp_path: Path, case: str) -> None:
+    url, said = database_cases(tmp_path)[case]
+    result = paperbot("search", "diffusion", env={"PAPERBOT_DATABASE_URL": url})
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(said)
+    assert "unexpected error" not in line
+
+
+def test_a_missing_database_folder_is_created(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/new/folder/papers.sqlite3"
+    result = paperbot("search", "diffusion", env={"PAPERBOT_DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "new" / "folder" / "papers.sqlite3").is_file()
