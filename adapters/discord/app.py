@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -20,7 +21,7 @@ from adapters.discord.views import PaperButton
 from bot.api import PaperService, Scheduler
 from bot.config import DiscordSettings
 from bot.delivery.outbound import Outbound
-from bot.errors import UserError
+from bot.errors import ConfigError, PaperbotError, UserError
 from bot.models import ActionKind, Reply
 
 __all__ = [
@@ -94,6 +95,7 @@ class PaperBot(discord.AutoShardedClient):
             self.tree.add_command(group)
         self._scheduler_for = scheduler_for
         self._scheduler_task: asyncio.Task[None] | None = None
+        self._said_up = False
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(PaperButton)  # buttons posted before a restart still work
@@ -104,10 +106,25 @@ class PaperBot(discord.AutoShardedClient):
         else:
             await self.tree.sync()
         if self.application_id is not None:
-            log.warning("invite paperbot with %s", invite_url(self.application_id))
+            log.info("invite paperbot with %s", invite_url(self.application_id))
         if self._scheduler_for is not None:
             scheduler = self._scheduler_for(self.outbound)
             self._scheduler_task = asyncio.create_task(scheduler.run(), name="scheduler")
+
+    async def on_ready(self) -> None:
+        """Every shard is connected: say so once, on standard output, with the invite."""
+        if self._said_up:
+            return  # on_ready comes again after a reconnect
+        self._said_up = True
+        shards = self.shard_count or 1
+        invite = (
+            f"; invite it with {invite_url(self.application_id)}" if self.application_id else ""
+        )
+        print(
+            f"paperbot: Discord bot {self.user} is up on {shards} shard{'s' * (shards > 1)}, "
+            f"in {len(self.guilds)} server{'s' * (len(self.guilds) != 1)}{invite}",
+            flush=True,
+        )
 
     async def close(self) -> None:
         if self._scheduler_task is not None:
@@ -140,9 +157,28 @@ async def run_discord(
     *,
     scheduler_for: Callable[[Outbound], Scheduler] | None = None,
 ) -> None:
-    """Run until stopped: log in, sync commands, post on schedule."""
+    """Run until stopped: log in, sync commands, post on schedule.
+
+    Raises ``PaperbotError`` when Discord cannot be reached and ``ConfigError`` when it
+    refuses the token.
+    """
     assert settings.token is not None  # load_discord checked it
     use_api_url(settings.api_url)
+    voice = logging.getLogger("discord.client")
+    if _no_voice_warnings not in voice.filters:
+        voice.addFilter(_no_voice_warnings)
     bot = PaperBot(service, guild=settings.guild, scheduler_for=scheduler_for)
-    async with bot:
-        await bot.start(settings.token.get_secret_value())
+    try:
+        async with bot:
+            await bot.start(settings.token.get_secret_value())
+    except aiohttp.ClientConnectorError as exc:  # refused, no route, DNS
+        reason = exc.os_error.strerror or exc.os_error
+        raise PaperbotError(f"cannot reach Discord at {settings.api_url}: {reason}") from None
+    except discord.LoginFailure as exc:
+        raise ConfigError(f"DISCORD_TOKEN: Discord refused the token ({exc})") from None
+
+
+def _no_voice_warnings(record: logging.LogRecord) -> bool:
+    """False for discord.py's start-up warnings that voice libraries (PyNaCl, davey)
+    are missing: paperbot never joins a voice channel."""
+    return "voice will NOT be supported" not in record.getMessage()

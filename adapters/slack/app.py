@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.installation_store import MemoryStateStore, PaperbotInstallationStore
@@ -19,7 +23,7 @@ from adapters.slack.outbound import ClientFor, SlackOutbound
 from bot.api import InstallationStore, PaperService, Scheduler
 from bot.config import SlackSettings
 from bot.delivery.outbound import Outbound
-from bot.errors import ConfigError
+from bot.errors import ConfigError, PaperbotError
 
 __all__ = [
     "EVENTS_PATH",
@@ -125,6 +129,17 @@ async def serve_socket(bolt: AsyncApp, slack: SlackSettings) -> AsyncIterator[No
         slack.app_token.get_secret_value(),
         web_client=AsyncWebClient(base_url=slack.api_url),
     )
+    try:
+        # Ask for the socket's address once here: the client's own connect() would try
+        # an unreachable Slack again every 10 s, forever, logging a traceback each time.
+        handler.client.wss_uri = await handler.client.issue_new_wss_url()
+    except (aiohttp.ClientConnectionError, SlackApiError) as exc:
+        await handler.close_async()
+        if isinstance(exc, SlackApiError):
+            error = exc.response.get("error", exc)
+            raise ConfigError(f"SLACK_APP_TOKEN: Slack refused it ({error})") from None
+        reason = exc.os_error.strerror if isinstance(exc, aiohttp.ClientConnectorError) else exc
+        raise PaperbotError(f"cannot reach Slack at {slack.api_url}: {reason}") from None
     await handler.connect_async()
     log.info("connected to Slack over Socket Mode")
     try:
@@ -143,13 +158,29 @@ async def run_slack(
     host: str = "0.0.0.0",
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the bot and its daily posts in this process until ``stop`` is set."""
+    """Run the bot and its daily posts in this process until ``stop`` is set.
+
+    Says on standard output when it is up. Raises ``PaperbotError`` when Slack cannot
+    be reached (Socket Mode) or the port cannot be served (HTTP).
+    """
     bot = build_slack(service, store, slack)
     scheduler = scheduler_for(bot.outbound)
     stop = stop or asyncio.Event()
     if slack.socket_mode:
         async with serve_socket(bot.bolt, slack):
+            print("paperbot: Slack app is up in Socket Mode", flush=True)
             await scheduler.run(stop)
-    else:
-        async with serve_http(bot.bolt, host, port):
-            await scheduler.run(stop)
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            bound = await stack.enter_async_context(serve_http(bot.bolt, host, port))
+        except OSError as exc:  # the port is taken, or not ours to use
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise PaperbotError(f"cannot serve Slack events on port {port}: {reason}") from None
+        install = f"; workspaces install it at {INSTALL_PATH}" if slack.oauth else ""
+        print(
+            f"paperbot: Slack app is up in HTTP mode on port {bound} "
+            f"(events at POST {EVENTS_PATH}){install}",
+            flush=True,
+        )
+        await scheduler.run(stop)
