@@ -85,7 +85,7 @@ async def test_an_upstream_that_never_answers_is_given_up_on_after_two_tries(
 ) -> None:
     url, accepted = silent_upstream
     env = offline(
-        filled_db, PAPERBOT_HF_URL=url, PAPERBOT_HTTP_TIMEOUT="0.2", PAPERBOT_HTTP_RETRIES="10"
+        filled_db, PAPERBOT_HF_URL=url, PAPERBOT_HTTP_TIMEOUT="0.5", PAPERBOT_HTTP_RETRIES="10"
     )
     process = await start_paperbot("fetch", "--source", "hf", "--days", "5", env=env)
     out, err = await asyncio.wait_for(process.communicate(), PROCESS_TIMEOUT)
@@ -94,7 +94,7 @@ async def test_an_upstream_that_never_answers_is_given_up_on_after_two_tries(
     # other four days not asked at all.
     assert len(accepted) == 2
     assert err.decode().splitlines() == [
-        "paperbot: cannot reach 127.0.0.1: ReadTimeout: no answer within 0.2 s "
+        "paperbot: cannot reach 127.0.0.1: ReadTimeout: no answer within 0.5 s "
         "(offline? set PAPERBOT_HF_URL to use a mirror)"
     ]
     assert out == b""
