@@ -36,7 +36,18 @@ from bot.delivery.digest import DigestBuilder, Due, render_digest
 from bot.delivery.scheduler import Scheduler
 from bot.errors import InvalidInput, NotFound, SourceError, UserError
 from bot.ids import parse_arxiv_id
-from bot.models import ActionKind, Caller, Choice, Home, Paper, Period, Recommendation, Reply
+from bot.models import (
+    ActionKind,
+    Caller,
+    Choice,
+    Discussion,
+    Home,
+    Paper,
+    Period,
+    Recommendation,
+    Reply,
+)
+from bot.ranking.similar import similar
 from bot.ranking.topics import Topic, recommend
 from bot.ranking.trending import opening, period_range, trending
 from bot.replies import card_for, cards_reply, text_reply
@@ -160,8 +171,9 @@ class PaperService:
         """A button under a paper: its abstract, or the command of the same name."""
         if action is ActionKind.ABSTRACT:
             return await self.paper(paper_id)
-        if action.is_link:
-            raise InvalidInput(f"The {action.label} button is a link; it needs no answer.")
+        if action.is_link or action is ActionKind.DISCUSS:
+            # A link opens itself; a discussion is opened by the platform (discuss()).
+            raise InvalidInput(f"The {action.label} button needs no answer of its own.")
         return await self.run(named_invocation(action.value, {"paper": paper_id}), caller, syntax)
 
     async def complete(self, suggest: Suggest, current: str, caller: Caller) -> list[Choice]:
@@ -190,6 +202,22 @@ class PaperService:
         reply = render_digest(digest, papers)
         title = f"Preview of #{sub.id}: {reply.title}"
         return cards_reply(title, list(reply.cards)) if reply.cards else text_reply(title)
+
+    async def discuss(self, caller: Caller, paper_id: str) -> Discussion:
+        """A "Discuss" click on ``paper_id`` in the caller's channel: the thread already
+        open for it there, or the claim to open one (see ``Discussion``)."""
+        if not caller.channel:
+            raise InvalidInput("A discussion opens in a channel, under the post of a paper.")
+        [card] = (await self.paper(paper_id)).cards
+        thread = await self._store.claim_discussion(caller.place, card.paper_id, now=self._clock())
+        return Discussion(card, thread)
+
+    async def discussed(self, caller: Caller, paper_id: str, thread: str | None) -> None:
+        """The thread this caller's claim opened, or None when it could not be opened."""
+        if thread is None:
+            await self._store.release_discussion(caller.place, paper_id)
+        else:
+            await self._store.set_discussion(caller.place, paper_id, thread)
 
     async def home(self, caller: Caller) -> Home:
         """The caller's own page: their DM digest and the papers they kept."""
@@ -311,6 +339,17 @@ class PaperService:
         if paper is None:
             raise NotFound(f"No paper {arxiv_id.id} found.")
         return cards_reply(paper.title or paper.id, [card_for(paper, detailed=True)])
+
+    async def similar(self, ref: str, *, limit: int = 5) -> Reply:
+        """The papers closest to one, as Hugging Face's librarian bot lists them."""
+        [card] = (await self.paper(ref)).cards
+        paper = await self._store.get_paper(card.paper_id)
+        assert paper is not None  # paper() found or fetched it
+        recs = await similar(self._store, paper, limit=limit)
+        title = f"Papers like '{_quote(card.title, 120)}'"
+        if not recs:
+            return text_reply(f"No papers here are close to '{_quote(card.title, 120)}' yet.")
+        return cards_reply(title, [card_for(r.paper, reason=r.reason) for r in recs])
 
     async def recommend(
         self, topic: Topic, *, period: Period | str = Period.WEEK, limit: int = 5

@@ -18,6 +18,7 @@ __all__ = [
     "Destination",
     "Digest",
     "DigestItem",
+    "Discussion",
     "Home",
     "Link",
     "LinkKind",
@@ -170,6 +171,8 @@ class ActionKind(StrEnum):
     SAVE = "save"
     LIKE = "like"
     DISMISS = "dismiss"
+    SIMILAR = "similar"  # the papers closest to it
+    DISCUSS = "discuss"  # a thread under the post, one per paper per channel
     PDF = "pdf"  # a link, opened by the platform
 
     @property
@@ -186,6 +189,8 @@ _ACTION_LABELS = {
     ActionKind.SAVE: "Save",
     ActionKind.LIKE: "Like",
     ActionKind.DISMISS: "Not interested",
+    ActionKind.SIMILAR: "Similar",
+    ActionKind.DISCUSS: "Discuss",
     ActionKind.PDF: "PDF",
 }
 
@@ -408,3 +413,16 @@ class Home:
     @property
     def has_digest(self) -> bool:
         return bool(self.digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Discussion:
+    """A "Discuss" click: the paper's page to seed a thread with, and the thread.
+
+    ``thread`` is None when this click opens it (the adapter opens the thread, then
+    reports it with ``PaperService.discussed``), "" while another click is opening it,
+    else the platform's reference of the thread already open for the paper here.
+    """
+
+    card: Card
+    thread: str | None

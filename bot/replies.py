@@ -21,7 +21,14 @@ __all__ = [
 ]
 
 # The buttons every card carries, in this order, before its PDF link.
-_BUTTONS = (ActionKind.ABSTRACT, ActionKind.SAVE, ActionKind.LIKE, ActionKind.DISMISS)
+_BUTTONS = (
+    ActionKind.ABSTRACT,
+    ActionKind.SAVE,
+    ActionKind.LIKE,
+    ActionKind.DISMISS,
+    ActionKind.SIMILAR,
+    ActionKind.DISCUSS,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 
 

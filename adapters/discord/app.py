@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import discord
@@ -37,13 +37,19 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SCOPES = ("bot", "applications.commands")
-# What the bot does in a channel: see it, post embeds with links, reply in threads, and
-# read back its own recent posts (after a crash, to not post a digest twice).
+# A thread's name holds 100 characters; an idle one archives after a week.
+SORRY = "Sorry, something went wrong on our side."
+THREAD_NAME = 100
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
+# What the bot does in a channel: see it, post embeds with links, open and post in
+# discussion threads, and read back its own recent posts (after a crash, to not post a
+# digest twice).
 PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
     embed_links=True,
     send_messages_in_threads=True,
+    create_public_threads=True,
     read_message_history=True,
 )
 
@@ -65,7 +71,7 @@ class PaperTree(app_commands.CommandTree[Any]):
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         log.error("command failed: %r", error, exc_info=error)
-        text = "Sorry, something went wrong on our side."
+        text = SORRY
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
@@ -139,9 +145,15 @@ class PaperBot(discord.AutoShardedClient):
         """A click on a paper's button; answers only the clicker."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            reply = await self.service.act(action, paper_id, caller_of(interaction), DISCORD)
+            if action is ActionKind.DISCUSS:
+                reply = await self._discuss(interaction, paper_id)
+            else:
+                reply = await self.service.act(action, paper_id, caller_of(interaction), DISCORD)
         except UserError as exc:
             reply = Reply(text=str(exc))
+        except Exception:
+            log.exception("%s of %s failed", action.value, paper_id)
+            reply = Reply(text=SORRY)
         if action is ActionKind.ABSTRACT and reply.cards:
             embed = card_embed(reply.cards[0], expanded=True)
             await interaction.followup.send(
@@ -149,6 +161,33 @@ class PaperBot(discord.AutoShardedClient):
             )
             return
         await send_reply(interaction, reply, ephemeral=True)
+
+    async def _discuss(self, interaction: discord.Interaction[Any], paper_id: str) -> Reply:
+        """The paper's thread in this channel: opened now (seeded with its page), or the
+        one a click here opened before."""
+        caller = caller_of(interaction)
+        discussion = await self.service.discuss(caller, paper_id)
+        title = discussion.card.title
+        if discussion.thread == "":
+            return Reply(text=f"The discussion of '{title}' is being opened; look again soon.")
+        if discussion.thread:
+            return Reply(text=f"The discussion of '{title}' is here: <#{discussion.thread}>")
+        try:
+            thread = await self.http.start_thread_without_message(
+                int(caller.channel),
+                name=title[:THREAD_NAME] or paper_id,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                type=discord.ChannelType.public_thread.value,
+            )
+            seed = card_embed(discussion.card, expanded=True)
+            await self.get_partial_messageable(int(thread["id"])).send(
+                embed=seed, allowed_mentions=NO_MENTIONS
+            )
+        except Exception:
+            await self.service.discussed(caller, paper_id, None)  # the next click tries again
+            raise
+        await self.service.discussed(caller, paper_id, str(thread["id"]))
+        return Reply(text=f"Started a discussion of '{title}': <#{thread['id']}>")
 
 
 async def run_discord(

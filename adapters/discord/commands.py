@@ -59,8 +59,10 @@ def caller_of(interaction: discord.Interaction[Any]) -> Caller:
 async def send_reply(
     interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool = False
 ) -> None:
-    """Answer a deferred interaction with as many follow-ups as the reply needs."""
-    for message in render_reply(reply, buttons=not ephemeral):
+    """Answer a deferred interaction with as many follow-ups as the reply needs; a public
+    answer in a server's channel can open discussion threads."""
+    discuss = not ephemeral and interaction.guild_id is not None
+    for message in render_reply(reply, buttons=not ephemeral, discuss=discuss):
         await interaction.followup.send(ephemeral=ephemeral, **message.kwargs())
 
 

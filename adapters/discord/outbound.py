@@ -79,7 +79,9 @@ class DiscordOutbound:
     def _parts(message: OutboundMessage) -> list[tuple[str, Message]]:
         """The messages of a post, each with its mark as the last line of its content."""
         widest = delivery_mark(message.key, 99, 99)
-        parts = render_reply(message.reply, reserve=len(widest) + 1)
+        # A post in a server's channel can open discussion threads; a DM cannot.
+        in_channel = not message.subscription.destination.is_dm
+        parts = render_reply(message.reply, reserve=len(widest) + 1, discuss=in_channel)
         out = []
         for n, part in enumerate(parts):
             mark = delivery_mark(message.key, n, len(parts))

@@ -132,7 +132,9 @@ def _text_messages(text: str, limit: int) -> list[Message]:
     return out or [Message(content="…")]
 
 
-def render_reply(reply: Reply, *, buttons: bool = True, reserve: int = 0) -> list[Message]:
+def render_reply(
+    reply: Reply, *, buttons: bool = True, reserve: int = 0, discuss: bool = False
+) -> list[Message]:
     """A reply as Discord messages: the heading as content, then one embed per card,
     split so no message breaks Discord's embed limits; text only without cards.
 
@@ -164,5 +166,5 @@ def render_reply(reply: Reply, *, buttons: bool = True, reserve: int = 0) -> lis
     groups.append(group)
     if buttons:
         for message, cards in zip(messages, groups, strict=True):
-            message.view = paper_view(cards)
+            message.view = paper_view(cards, discuss=discuss)
     return messages

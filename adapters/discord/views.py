@@ -64,11 +64,20 @@ class PaperButton(
         await handler(interaction, self.action, self.paper_id)
 
 
-def paper_view(cards: Sequence[Card]) -> discord.ui.View:
+# Discord holds five buttons a row, one row a paper: these five, in this order. Like is
+# `/papers like` (Save teaches the digest the same way); Discuss takes the place of the
+# PDF link where a thread can open (a post in a server's channel), and the PDF is a
+# link on the paper's own page (Abstract).
+ROW = (ActionKind.ABSTRACT, ActionKind.SAVE, ActionKind.DISMISS, ActionKind.SIMILAR)
+
+
+def paper_view(cards: Sequence[Card], *, discuss: bool = False) -> discord.ui.View:
     """One row per paper (at most five), its actions in order: links open in the browser."""
     view = discord.ui.View(timeout=None)
+    last = ActionKind.DISCUSS if discuss else ActionKind.PDF
     for row, card in enumerate(cards[:5]):
-        for action in card.actions:
+        kept = {a.kind: a for a in card.actions}
+        for action in (kept[k] for k in (*ROW, last) if k in kept):
             if action.kind.is_link:
                 view.add_item(discord.ui.Button(label=action.kind.label, url=action.url, row=row))
             else:

@@ -58,7 +58,7 @@ async def is_workspace_admin(client: AsyncWebClient, user: str) -> bool:
 
 async def send_reply(respond: Respond, reply: Reply, *, share: bool = False) -> None:
     kind = "in_channel" if share else "ephemeral"
-    for message in render_reply(reply):
+    for message in render_reply(reply, discuss=share):
         await respond(**message.kwargs(), response_type=kind, replace_original=False)
 
 
@@ -94,7 +94,7 @@ def register(app: AsyncApp, service: PaperService, *, anyone_manages: bool = Fal
             return
         await send_reply(respond, reply, share=invocation.share)
 
-    async def button(ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def button(ack: Any, body: dict[str, Any], respond: Respond, client: Any) -> None:
         await ack()
         action = body["actions"][0]
         kind = ActionKind(action["action_id"].removeprefix(ACTION_PREFIX))
@@ -103,6 +103,9 @@ def register(app: AsyncApp, service: PaperService, *, anyone_manages: bool = Fal
         caller = caller_from(body)
         paper_id = action.get("value", "")
         try:
+            if kind is ActionKind.DISCUSS:
+                await discuss(service, client, body, caller, paper_id, respond)
+                return
             reply = await service.act(kind, paper_id, caller, SLACK)
         except UserError as exc:
             await send_text(respond, str(exc))
@@ -113,6 +116,8 @@ def register(app: AsyncApp, service: PaperService, *, anyone_manages: bool = Fal
             return
         if kind is ActionKind.ABSTRACT:
             await show_abstract(body, reply, respond)
+        elif reply.cards:
+            await send_reply(respond, reply)
         else:
             await send_text(respond, reply.text)
 
@@ -139,3 +144,41 @@ async def show_abstract(body: dict[str, Any], reply: Reply, respond: Respond) ->
             response_type="ephemeral",
             replace_original=False,
         )
+
+
+async def discuss(
+    service: PaperService,
+    client: Any,
+    body: dict[str, Any],
+    caller: Caller,
+    paper_id: str,
+    respond: Respond,
+) -> None:
+    """Open the paper's thread under the clicked post, or point to the one already open:
+    one thread per paper per channel, whichever post it was clicked under."""
+    posted = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get(
+        "ts"
+    )
+    if not posted or not caller.channel:
+        await send_text(respond, "A discussion opens under a post in a channel.")
+        return
+    discussion = await service.discuss(caller, paper_id)
+    title = discussion.card.title
+    if discussion.thread == "":
+        await send_text(respond, f"The discussion of '{title}' is being opened; look again soon.")
+        return
+    if discussion.thread:
+        link = await client.chat_getPermalink(channel=caller.channel, message_ts=discussion.thread)
+        await send_text(respond, f"The discussion of '{title}' is here: {link['permalink']}")
+        return
+    try:
+        seed = render_reply(Reply(text=title, title=title, cards=(discussion.card,)), buttons=False)
+        for message in seed:
+            await client.chat_postMessage(
+                channel=caller.channel, thread_ts=posted, **message.kwargs()
+            )
+    except Exception:
+        await service.discussed(caller, paper_id, None)  # let the next click try again
+        raise
+    await service.discussed(caller, paper_id, posted)
+    await send_text(respond, f"Started a thread for '{title}' under this post.")

@@ -92,7 +92,7 @@ class SlackOutbound:
                 )
             else:
                 channel = await self._channel(client, where)
-                parts = render_reply(message.reply)
+                parts = render_reply(message.reply, discuss=not where.is_dm)
 
                 async def post(n: int, part: Message) -> None:
                     payload = {"key": message.key, "part": n, "parts": len(parts)}

@@ -122,8 +122,9 @@ def _detail_blocks(card: Card) -> list[Block]:
     ]
 
 
-def card_blocks(card: Card, *, buttons: bool = True) -> list[Block]:
-    """A section, the reason as context, and the buttons of one paper."""
+def card_blocks(card: Card, *, buttons: bool = True, discuss: bool = False) -> list[Block]:
+    """A section, the reason as context, and the buttons of one paper (Discuss only on a
+    message the channel sees: an ephemeral one cannot carry a thread)."""
     blocks: list[Block] = (
         _detail_blocks(card)
         if card.detailed
@@ -138,8 +139,9 @@ def card_blocks(card: Card, *, buttons: bool = True) -> list[Block]:
     if card.reason:
         why = fit(card.reason, MAX_CONTEXT - 10)
         blocks.append({"type": "context", "elements": [_mrkdwn(f"_why:_ {why}", MAX_CONTEXT)]})
-    if buttons and card.actions:
-        elements = [_action(action) for action in card.actions]
+    shown = [a for a in card.actions if discuss or a.kind is not ActionKind.DISCUSS]
+    if buttons and shown:
+        elements = [_action(action) for action in shown]
         blocks.append(
             {"type": "actions", "block_id": f"actions:{card.paper_id}", "elements": elements}
         )
@@ -169,7 +171,7 @@ def _fallback(reply: Reply) -> str:
     return fit(reply.text or reply.title, MAX_FALLBACK)
 
 
-def render_reply(reply: Reply, *, buttons: bool = True) -> list[Message]:
+def render_reply(reply: Reply, *, buttons: bool = True, discuss: bool = False) -> list[Message]:
     """``reply`` as one or more messages, each within ``MAX_BLOCKS``.
 
     Without cards it is one section of text. With cards: a header, notes as context,
@@ -188,7 +190,7 @@ def render_reply(reply: Reply, *, buttons: bool = True) -> list[Message]:
     if reply.notes:
         notes = fit(" · ".join(reply.notes), MAX_CONTEXT - 2)
         head.append({"type": "context", "elements": [_mrkdwn(f"({notes})", MAX_CONTEXT)]})
-    groups = [card_blocks(card, buttons=buttons) for card in reply.cards]
+    groups = [card_blocks(card, buttons=buttons, discuss=discuss) for card in reply.cards]
     tail: list[Block] = []
     if reply.footer:
         tail.append(

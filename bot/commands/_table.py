@@ -182,6 +182,10 @@ async def _paper(ctx: Context, call: Call) -> Reply:
     return await ctx.service.paper(call.get("paper"))
 
 
+async def _similar(ctx: Context, call: Call) -> Reply:
+    return await ctx.service.similar(call.get("paper"), limit=call.get("count", 5))
+
+
 async def _subscribe(ctx: Context, call: Call) -> Reply:
     return await ctx.desk.subscribe(call.who, subscription_options(call), call.syntax)
 
@@ -310,6 +314,27 @@ COMMANDS: tuple[Command, ...] = (
         _paper,
         args=(_PAPER,),
         aliases=("show", "id"),
+        shareable=True,
+        needs_caller=False,
+    ),
+    Command(
+        "similar",
+        "the papers closest to one, each with a reason",
+        _similar,
+        args=(
+            _PAPER,
+            Arg(
+                "count",
+                Kind.INTEGER,
+                "how many papers, 1 to 25 (default 5)",
+                metavar="N",
+                low=1,
+                high=25,
+                words=("count",),
+                example="5",
+            ),
+        ),
+        aliases=("like-this", "more"),
         shareable=True,
         needs_caller=False,
     ),

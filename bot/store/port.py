@@ -20,6 +20,7 @@ from bot.models import (
 
 __all__ = [
     "DeliveryStore",
+    "DiscussionStore",
     "InstallationStore",
     "PaperStore",
     "SignalStore",
@@ -292,7 +293,35 @@ class InstallationStore(Protocol):
     async def delete_bot(self, platform: str, enterprise: str, workspace: str) -> None: ...
 
 
-class Store(PaperStore, SubscriptionStore, DeliveryStore, SignalStore, InstallationStore, Protocol):
+class DiscussionStore(Protocol):
+    """Contract for discussion threads: at most one per paper per channel.
+
+    ``claim_discussion`` MUST be atomic across processes: exactly one caller gets None
+    (the claim: it opens the thread, then records it with ``set_discussion``, or gives
+    the claim up with ``release_discussion`` when it could not); every other caller gets
+    the thread recorded, or "" while the claimant is still opening it.
+    """
+
+    async def claim_discussion(
+        self, place: Destination, paper_id: str, *, now: dt.datetime
+    ) -> str | None: ...
+
+    async def set_discussion(self, place: Destination, paper_id: str, thread: str) -> None: ...
+
+    async def release_discussion(self, place: Destination, paper_id: str) -> None:
+        """Give up a claim whose thread was never recorded (a recorded one stays)."""
+        ...
+
+
+class Store(
+    PaperStore,
+    SubscriptionStore,
+    DeliveryStore,
+    SignalStore,
+    InstallationStore,
+    DiscussionStore,
+    Protocol,
+):
     """Everything paperbot keeps, and how any backend keeps it consistent.
 
     A store MUST:

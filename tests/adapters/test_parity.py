@@ -56,6 +56,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("digest", {"action": "on", "topic": "agents", **ALL_OPTIONS, "time": "07:00"}),
     ("digest", {"action": "pause"}),
     ("digest", {"action": "settings"}),
+    ("similar", {"paper": PAPER, "count": 3}),
     ("save", {"paper": PAPER}),
     ("search", {"query": "tensor product attention"}),
     ("save", {"paper": "1"}),  # its number in the list just shown

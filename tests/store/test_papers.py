@@ -11,6 +11,7 @@ import pytest
 from bot.errors import ConfigError, StoreError
 from bot.models import Paper
 from bot.store import PaperStore, TextQuery, open_store
+from bot.store.sqlite.migrations import MIGRATIONS
 from tests.conftest import refusing_database
 
 T0 = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
@@ -219,14 +220,8 @@ async def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
         async with open_store(url) as s:
             await s.upsert_papers([paper()], observed_at=T0)
     with sqlite3.connect(tmp_path / "m.sqlite3") as db:
-        assert db.execute("SELECT version FROM schema_migrations").fetchall() == [
-            (1,),
-            (2,),
-            (3,),
-            (4,),
-            (5,),
-            (6,),
-        ]
+        recorded = db.execute("SELECT version FROM schema_migrations").fetchall()
+        assert recorded == [(n,) for n in sorted(MIGRATIONS)]  # each once, in order
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("SELECT count(*) FROM papers").fetchone() == (1,)
 

@@ -14,6 +14,7 @@ import aiosqlite
 
 from bot.errors import StoreError
 from bot.store.sqlite._deliveries import DeliveryTables
+from bot.store.sqlite._discussions import DiscussionTables
 from bot.store.sqlite._installations import InstallationTables
 from bot.store.sqlite._papers import PaperTables
 from bot.store.sqlite._signals import SignalTables
@@ -29,7 +30,13 @@ _BUSY_MS = 5000
 
 
 class SqliteStore(
-    PaperTables, TextSearch, SubscriptionTables, DeliveryTables, SignalTables, InstallationTables
+    PaperTables,
+    TextSearch,
+    SubscriptionTables,
+    DeliveryTables,
+    SignalTables,
+    InstallationTables,
+    DiscussionTables,
 ):
     """The whole ``Store``: writes in ``transaction()`` on one connection, reads on another."""
 

@@ -201,6 +201,19 @@ MIGRATIONS: dict[int, str] = {
     -- A reader's signals across workspaces (DM digests read them by platform and user).
     CREATE INDEX signals_user ON signals(platform, user, created_at);
     """,
+    7: """
+    -- One discussion thread per paper per channel: the first "Discuss" claims the row
+    -- ('' while the thread is being opened), later ones are sent to its thread.
+    CREATE TABLE discussions (
+        platform    TEXT NOT NULL,
+        workspace   TEXT NOT NULL DEFAULT '',
+        channel     TEXT NOT NULL,
+        paper_id    TEXT NOT NULL,
+        thread      TEXT NOT NULL DEFAULT '',
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (platform, workspace, channel, paper_id)
+    ) WITHOUT ROWID;
+    """,
 }
 
 

@@ -102,7 +102,7 @@ async def test_run_discord_says_once_that_it_is_up_with_its_invite(
     assert line == (
         "paperbot: Discord bot paperbot is up on 1 shard, in 1 server; invite it with "
         "https://discord.com/oauth2/authorize?client_id=900000000000000002"
-        "&scope=bot+applications.commands&permissions=274877991936\n"
+        "&scope=bot+applications.commands&permissions=309237730304\n"
     )
     assert "voice" not in err and "PyNaCl" not in err
     assert "WARNING" not in err

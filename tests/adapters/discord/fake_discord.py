@@ -22,6 +22,7 @@ __all__ = ["BOT_ID", "FakeDiscord", "snowflake"]
 
 BOT_ID = 900000000000000001
 APP_ID = 900000000000000002
+GUILD_ID = "100000000000000100"  # the fake gateway's server
 DISCORD_EPOCH_MS = 1420070400000
 _counter = itertools.count(1)
 
@@ -70,6 +71,7 @@ class FakeDiscord:
     # how long Discord remembers an enforced nonce ("the past few minutes")
     nonce_window: float = 300.0
     dm_channels: dict[str, str] = field(default_factory=dict)
+    threads: list[dict[str, Any]] = field(default_factory=list)
     posted: asyncio.Condition = field(default_factory=asyncio.Condition)
     gateway: Any = None  # the FakeGateway serving beside it, when a test runs the bot
 
@@ -80,7 +82,35 @@ class FakeDiscord:
         app.router.add_post("/api/v10/users/@me/channels", self.open_dm)
         app.router.add_post("/api/v10/channels/{channel}/messages", self.post_message)
         app.router.add_get("/api/v10/channels/{channel}/messages", self.history)
+        app.router.add_post("/api/v10/channels/{channel}/threads", self.start_thread)
         return app
+
+    async def start_thread(self, request: web.Request) -> web.Response:
+        """A thread without a starter message, as Discord opens one in a text channel."""
+        channel = request.match_info["channel"]
+        body = await request.json()
+        self.requests.append(("POST", request.path, body))
+        if channel in self.failing:
+            return _error(*self.failing[channel])
+        if not 1 <= len(body.get("name", "")) <= 100 or body.get("type") != 11:
+            self.rejected.append(f"thread: bad name or type {body!r}")
+            return _error(400, 50035, "Invalid Form Body")
+        thread = {
+            "id": snowflake(),
+            "type": 11,
+            "guild_id": GUILD_ID,
+            "parent_id": channel,
+            "name": body["name"],
+            "owner_id": str(BOT_ID),
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                "archive_timestamp": "2026-07-01T00:00:00+00:00",
+                "locked": False,
+            },
+        }
+        self.threads.append(thread)
+        return json_response(thread)
 
     def to(self, channel: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["channel_id"] == channel]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.models import Paper
 from tests.adapters.discord.conftest import Bot
-from tests.adapters.discord.fake_gateway import READER_PERMS
+from tests.adapters.discord.fake_gateway import CHANNEL, READER_PERMS
 
 EPHEMERAL = 64
 
@@ -23,6 +23,7 @@ async def test_commands_are_synced_with_typed_options(bot: Bot) -> None:
         "subscriptions",
         "preview",
         "digest",
+        "similar",
         "save",
         "like",
         "dismiss",
@@ -174,11 +175,11 @@ async def test_each_button(bot: Bot) -> None:
     token = await bot.command("search", query="attention is all you need")
     [answer] = bot.gateway.answers(token)
     ids = [c["custom_id"] for c in answer["components"][0]["components"] if "custom_id" in c]
-    abstract, save, like, dismiss = ids
+    abstract, save, dismiss, _similar, _discuss = ids  # five a row; Like is /papers like
     token = await bot.click(abstract, answer)
     [shown] = bot.gateway.answers(token)
     assert shown["flags"] & EPHEMERAL and len(shown["embeds"][0]["description"]) > 300
-    for custom_id in (save, like, dismiss):
+    for custom_id in (save, dismiss):
         token = await bot.click(custom_id, answer)
         [ack] = bot.gateway.answers(token)
         assert ack["flags"] & EPHEMERAL and ack["content"]
@@ -256,3 +257,48 @@ async def test_a_typed_option_with_a_wrong_value_is_named_as_discord_names_it(bo
     [answer] = bot.gateway.answers(token)
     assert answer["content"].startswith("categories: 'cs.XX' is not an arXiv category")
     assert await bot.store.subscriptions() == []
+
+
+async def test_similar_lists_the_closest_papers_only_to_the_clicker(bot: Bot) -> None:
+    token = await bot.command("similar", paper="2405.15738", count=3)
+    [answer] = bot.gateway.answers(token)
+    assert answer["content"].startswith("**Papers like 'ConvLLaVA")
+    assert len(answer["embeds"]) == 3 and "2405.15738" not in str(answer["embeds"])
+    ids = [c["custom_id"] for c in answer["components"][0]["components"] if "custom_id" in c]
+    similar = next(i for i in ids if ":similar:" in i)
+    token = await bot.click(similar, answer)
+    [shown] = bot.gateway.answers(token)
+    assert shown["flags"] & EPHEMERAL and shown["embeds"]
+
+
+async def test_discuss_opens_one_thread_per_paper_per_channel(bot: Bot) -> None:
+    token = await bot.command("search", query="attention is all you need")
+    [answer] = bot.gateway.answers(token)
+    ids = [c["custom_id"] for c in answer["components"][0]["components"] if "custom_id" in c]
+    discuss = next(i for i in ids if ":discuss:" in i)
+    paper = discuss.rsplit(":", 1)[1]
+    token = await bot.click(discuss, answer)
+    [thread] = bot.fake.threads
+    [ack] = bot.gateway.answers(token)
+    assert ack["flags"] & EPHEMERAL and f"<#{thread['id']}>" in ack["content"]
+    [seed] = bot.fake.to(thread["id"])  # seeded with the paper's page
+    assert paper in seed["embeds"][0]["url"] and seed["embeds"][0]["fields"]
+    # A second click (the same post or another) goes to the same thread.
+    token = await bot.click(discuss, answer)
+    [again] = bot.gateway.answers(token)
+    assert "is here" in again["content"] and f"<#{thread['id']}>" in again["content"]
+    assert len(bot.fake.threads) == 1
+
+
+async def test_a_thread_that_cannot_open_lets_the_next_click_try(bot: Bot) -> None:
+    token = await bot.command("search", query="attention is all you need")
+    [answer] = bot.gateway.answers(token)
+    ids = [c["custom_id"] for c in answer["components"][0]["components"] if "custom_id" in c]
+    discuss = next(i for i in ids if ":discuss:" in i)
+    bot.fake.failing[CHANNEL] = (403, 50001, "Missing Access")
+    token = await bot.click(discuss, answer)
+    [sorry] = bot.gateway.answers(token)
+    assert sorry["content"].startswith("Sorry") and bot.fake.threads == []
+    del bot.fake.failing[CHANNEL]
+    token = await bot.click(discuss, answer)
+    assert len(bot.fake.threads) == 1

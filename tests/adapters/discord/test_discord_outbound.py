@@ -79,10 +79,14 @@ async def test_daily_post_goes_to_the_channel_as_embeds_with_buttons(
     assert len(sent["nonce"]) <= 25 and sent["enforce_nonce"] is True
     assert post["allowed_mentions"]["parse"] == []
     ids = button_ids(post)
-    assert ids[0].startswith("paperbot:abstract:") and len(ids) == 12
-    links = [c for row in post["components"] for c in row["components"] if "url" in c]
-    assert [c["label"] for c in links] == ["PDF"] * 3
-    assert all(c["url"].startswith("https://arxiv.org/pdf/") for c in links)
+    assert ids[0].startswith("paperbot:abstract:") and len(ids) == 15
+    assert [i.split(":")[1] for i in ids[:5]] == [
+        "abstract",
+        "save",
+        "dismiss",
+        "similar",
+        "discuss",
+    ]
 
 
 async def test_dm_digest_opens_the_dm_channel(

@@ -57,9 +57,15 @@ def test_buttons_have_stable_ids_and_a_pdf_link() -> None:
     rows = message.view.to_components()
     [row] = rows
     labels = [c["label"] for c in row["components"]]
-    assert labels == ["Abstract", "Save", "Like", "Not interested", "PDF"]
+    # Five a row, Discord's limit: Like is /papers like; the PDF is a link.
+    assert labels == ["Abstract", "Save", "Not interested", "Similar", "PDF"]
     assert row["components"][0]["custom_id"] == custom_id(ActionKind.ABSTRACT, "2401.00001")
     assert row["components"][4]["url"] == "https://arxiv.org/pdf/2401.00001"
+    # Where a thread can open (a post in a server's channel), Discuss takes the last place.
+    [shared] = render_reply(Reply(text="t", cards=(card_for(paper(1)),)), discuss=True)
+    assert shared.view is not None
+    [row] = shared.view.to_components()
+    assert [c["label"] for c in row["components"]][-1] == "Discuss"
     # The same id parses back after a restart, with no view kept in memory.
     assert PaperButton.__discord_ui_compiled_template__.fullmatch("paperbot:save:2401.00001")
 

@@ -57,7 +57,7 @@ async def test_run_discord_syncs_commands_and_logs_the_invite(
     [invite] = [r.getMessage() for r in caplog.records if "invite" in r.getMessage()]
     assert "scope=bot+applications.commands" in invite
     # View Channels, Send Messages (+ in Threads), Embed Links, Read Message History.
-    assert "permissions=274877991936" in invite
+    assert "permissions=309237730304" in invite
 
 
 async def test_the_scheduler_runs_inside_the_bot_and_posts(

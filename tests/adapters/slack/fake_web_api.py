@@ -90,6 +90,8 @@ class FakeSlack:
     failures: dict[str, list[tuple[str, int, dict[str, str]]]] = field(default_factory=dict)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     passes: dict[str, int] = field(default_factory=dict)
+    # parent ts -> the replies posted in its thread
+    threads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     admins: set[str] = field(default_factory=set)
     url: str = ""
     # Envelopes the Socket Mode endpoint sends after its "hello".
@@ -178,8 +180,16 @@ class FakeSlack:
         if method == "chat.postMessage":
             ts = f"{time.time():.0f}.{next(self._ts):06d}"
             message = {"ts": ts, "text": params["text"], "metadata": params.get("metadata")}
+            if params.get("thread_ts"):
+                # A thread reply: kept with its parent's replies, not in channel history.
+                message["thread_ts"] = params["thread_ts"]
+                self.threads.setdefault(params["thread_ts"], []).append(message)
+                return ok | {"channel": params["channel"], "ts": ts, "message": message}
             self.history.setdefault(params["channel"], []).insert(0, message)
             return ok | {"channel": params["channel"], "ts": ts, "message": message}
+        if method == "chat.getPermalink":
+            ts = params["message_ts"].replace(".", "")
+            return ok | {"permalink": f"https://test.slack.com/archives/{params['channel']}/p{ts}"}
         if method == "conversations.history":
             return ok | {"messages": self.history.get(params["channel"], [])}
         if method == "apps.connections.open":

@@ -86,6 +86,8 @@ class Harness:
             payload["view"] = {"id": "V1", "type": "home"}
         else:
             payload["container"] = {"type": "message", "channel_id": CHANNEL}
+            if message is not None and "ts" in message:
+                payload["container"]["message_ts"] = message["ts"]
             payload["channel"] = {"id": CHANNEL}
             payload["response_url"] = self.fake.response_url()
             if message is not None:

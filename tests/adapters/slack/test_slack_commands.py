@@ -54,15 +54,17 @@ async def test_trending_renders_cards_with_buttons_only_for_the_asker(slack: Har
     assert answer["unfurl_links"] is False and answer["unfurl_media"] is False
     assert answer["blocks"][0]["type"] == "header"
     assert len(paper_ids(answer)) == 10
-    assert action_ids(answer)[:5] == [
+    # Only the asker sees it: no Discuss (an ephemeral message carries no thread).
+    assert action_ids(answer)[:6] == [
         "paper_abstract",
         "paper_save",
         "paper_like",
         "paper_dismiss",
+        "paper_similar",
         "paper_pdf",
     ]
     actions = next(b for b in answer["blocks"] if b["type"] == "actions")
-    assert actions["elements"][4]["url"].startswith("https://arxiv.org/pdf/")
+    assert actions["elements"][5]["url"].startswith("https://arxiv.org/pdf/")
     assert answer["text"]  # the notification fallback
 
 

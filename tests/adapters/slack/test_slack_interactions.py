@@ -187,3 +187,23 @@ async def test_hostile_paper_title_is_escaped_and_cut(slack: Harness) -> None:
     shown = await answer_to(slack, slack.command("paper 2607.99999"))
     message = {"ts": "1.1", "text": shown["text"], "blocks": shown["blocks"]}
     await answer_to(slack, slack.click("paper_abstract", "2607.99999", message=message))
+
+
+async def test_similar_and_discuss_buttons(slack: Harness) -> None:
+    shared = await answer_to(slack, slack.command("search attention is all you need share"))
+    paper = shared["blocks"][1]["block_id"].removeprefix("paper:")
+    actions = next(b for b in shared["blocks"] if b["type"] == "actions")
+    assert [e["action_id"] for e in actions["elements"]][-2:] == ["paper_discuss", "paper_pdf"]
+    similar = await answer_to(slack, slack.click("paper_similar", paper))
+    assert similar["response_type"] == "ephemeral"
+    assert similar["blocks"][0]["text"]["text"].startswith("Papers like")
+    # Discuss: a thread under the post, seeded with the paper's page; once per channel.
+    post = {"ts": "1751360000.000100", "blocks": shared["blocks"], "text": shared["text"]}
+    started = await answer_to(slack, slack.click("paper_discuss", paper, message=post))
+    assert started["text"].startswith("Started a thread")
+    [seed] = slack.fake.threads["1751360000.000100"]
+    assert paper in seed["text"] or paper in str(slack.fake.of("chat.postMessage")[-1])
+    again = await answer_to(slack, slack.click("paper_discuss", paper, message=post))
+    assert again["text"].startswith("The discussion of")
+    assert "https://test.slack.com/archives/C1/p1751360000000100" in again["text"]
+    assert len(slack.fake.threads["1751360000.000100"]) == 1
