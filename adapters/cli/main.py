@@ -29,7 +29,7 @@ from bot.config import (
     load_slack,
     split_categories,
 )
-from bot.errors import ConfigError, PaperbotError, UserError
+from bot.errors import ConfigError, InvalidInput, PaperbotError, UserError
 from bot.ingest import EXPORT_XZ_PRESET, dump_records, fetch, import_paths, write_records
 from bot.search.query import parse_date_bound
 
@@ -315,7 +315,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         print(f"paperbot: configuration: {exc}", file=sys.stderr)
         return 2
-    except PaperbotError as exc:  # the user's mistake, an upstream or the database
+    except InvalidInput as exc:  # a word or flag of the command line, as argparse says
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return 2
+    except PaperbotError as exc:  # an upstream, the database, a paper not found
         print(f"paperbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -48,9 +48,14 @@ def test_search_paper_and_errors(snapshot_db: str) -> None:
     assert "1. Tensor Product Attention Is All You Need" in found.stdout
     paper = paperbot("paper", "https://arxiv.org/abs/2405.15738v1", env=env)
     assert paper.returncode == 0 and "ConvLLaVA" in paper.stdout
-    bad = paperbot("trending", "-n", "0", env=env)
-    assert bad.returncode == 1
-    assert bad.stderr.strip() == "paperbot: -n: must be a whole number from 1 to 50"
+    for wrong in ("0", "-5", "500", "ten"):  # bounds are checked, naming -n
+        bad = paperbot("trending", "-n", wrong, env=env)
+        assert bad.returncode == 2, wrong
+        assert bad.stderr.strip() == "paperbot: -n: must be a whole number from 1 to 50"
+    missing = paperbot(
+        "paper", "2607.99999", env={**env, "PAPERBOT_ARXIV_URL": "http://127.0.0.1:9"}
+    )
+    assert missing.returncode == 1  # a paper that is not there is not a wrong argument
 
 
 def test_one_shot_commands_take_the_chats_words(snapshot_db: str) -> None:
