@@ -176,3 +176,12 @@ async def test_stale_data_says_how_old_and_what_to_run(service: PaperService) ->
     assert reply.notes == (
         "the newest papers here are from 2026-06-30, 1 days ago; `paperbot fetch` brings today's",
     )
+
+
+async def test_a_topic_matches_british_and_american_spellings(
+    service: PaperService, clock: list[dt.datetime]
+) -> None:
+    clock[0] = dt.datetime(2025, 3, 14, 12, tzinfo=dt.UTC)
+    for topic in ("normalisation", "normalization"):
+        reply = await service.run_text(f"trending week {topic}")
+        assert "2503.10622" in [c.paper_id for c in reply.cards], topic

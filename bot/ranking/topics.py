@@ -14,6 +14,7 @@ from bot.models import Paper, Period, Recommendation
 from bot.ranking.trending import read_trending_scores
 from bot.ranking.window import Window
 from bot.search.query import Query, parse_query
+from bot.search.spelling import spelling_forms
 from bot.store.port import PaperStore, TextQuery
 from bot.text import STOPWORDS, plural_forms, tokenize
 
@@ -248,7 +249,7 @@ async def recommend(
         # The full-text index narrows a month of papers to the few that can match;
         # the window then decides, exactly as it does for daily digests.
         prefilter = TextQuery(
-            groups=tuple((t, *_plural_forms(t)) for t in query.terms),
+            groups=tuple((t, *_other_forms(t)) for t in query.terms),
             phrases=query.phrases,
             authors=query.authors,
             since=query.since,
@@ -268,5 +269,8 @@ async def recommend(
 _PREFILTER = 2000
 
 
-def _plural_forms(term: str) -> tuple[str, ...]:
-    return tuple(f for f in plural_forms(term) if f != term)
+def _other_forms(term: str) -> tuple[str, ...]:
+    """The word's other spellings the window matches: singular or plural, UK or US."""
+    return tuple(
+        f for f in dict.fromkeys((*plural_forms(term), *spelling_forms(term))) if f != term
+    )

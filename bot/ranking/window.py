@@ -26,6 +26,7 @@ from bot.models import Paper, Period
 from bot.ranking.columns import Columns
 from bot.ranking.trending import trending_scores
 from bot.search.query import Query
+from bot.search.spelling import spelling_forms
 from bot.text import plural_forms, tokenize
 
 __all__ = ["Window"]
@@ -155,9 +156,10 @@ class Window:
         return found
 
     def _find(self, word: str) -> _Word:
-        text = [self._column_rows(self.text, f) for f in plural_forms(word)]
+        forms = _forms(word)
+        text = [self._column_rows(self.text, f) for f in forms]
         text = [(rows, counts) for rows, counts in text if len(rows)]
-        named = [self._column_rows(self._names, f)[0] for f in plural_forms(word)]
+        named = [self._column_rows(self._names, f)[0] for f in forms]
         named = [rows for rows in named if len(rows)]
         if len(text) == 1 and not named:
             # The common case: one spelling, in no author's name. A column's rows are
@@ -171,7 +173,7 @@ class Window:
             mentions = np.zeros(len(rows), np.int64)
             counts = np.concatenate([c for _, c in text] or [_NOWHERE.mentions])
             np.add.at(mentions, np.searchsorted(rows, text_rows), counts)
-        titled = [self._column_rows(self.title, f)[0] for f in plural_forms(word)]
+        titled = [self._column_rows(self.title, f)[0] for f in forms]
         in_title = np.zeros(len(rows), bool)
         for found in titled:
             # Title tokens are text tokens: each title row is among ``rows``.
@@ -304,3 +306,9 @@ def _contains(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
         tokens[i] == first and tuple(tokens[i : i + n]) == tuple(phrase)
         for i in range(len(tokens) - n + 1)
     )
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    """The spellings a topic's word matches: itself, singular or plural, and British or
+    American (a "normalisation" digest gets the "normalization" papers), as search does."""
+    return tuple(dict.fromkeys((*plural_forms(word), *spelling_forms(word))))
