@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
@@ -60,6 +61,19 @@ class SlackBot:
     def __init__(self, bolt: AsyncApp, outbound: SlackOutbound) -> None:
         self.bolt = bolt
         self.outbound = outbound
+
+
+class _OneToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and, given the client paperbot made from that very
+    token, warns at every start that the token "will be unused". Nothing is unused: the
+    client carries it. That one record is dropped; every other one passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOG = logging.getLogger("slack_bolt.AsyncApp")
+_BOLT_LOG.addFilter(_OneToken())
 
 
 def build_slack(service: PaperService, store: InstallationStore, slack: SlackSettings) -> SlackBot:

@@ -60,7 +60,8 @@ def parse_text(text: str, syntax: Syntax = TEXT) -> Invocation:
     share = False
     if command.shareable and words and words[-1].lower() == "share":
         share, words = True, words[:-1]
-    return Invocation(command, _read(command, words, syntax), share)
+    typed: dict[str, str] = {}
+    return Invocation(command, _read(command, words, syntax, typed), share, typed)
 
 
 def invocation(name: str, values: Mapping[str, object]) -> Invocation:
@@ -87,9 +88,12 @@ def _NEAR(word: str) -> int:
     return 1 if len(word) <= 5 else 2
 
 
-def _read(command: Command, words: list[str], syntax: Syntax) -> dict[str, str | bool]:
+def _read(
+    command: Command, words: list[str], syntax: Syntax, typed: dict[str, str]
+) -> dict[str, str | bool]:
     """The raw values of ``command`` in ``words``: positional values first, in order,
-    then options anywhere; the words left over are its text (a topic, a query)."""
+    then options anywhere; the words left over are its text (a topic, a query).
+    ``typed`` gets the word each option was given with."""
     raw: dict[str, str | bool] = {}
     i = 0
     for arg in command.positional:
@@ -118,6 +122,7 @@ def _read(command: Command, words: list[str], syntax: Syntax) -> dict[str, str |
             continue
         if option.name in raw:
             raise InvalidInput(f"{key}: given twice; say it once")
+        typed[option.name] = key
         if option.kind is Kind.FLAG:
             raw[option.name] = True
             j += 1
@@ -191,9 +196,8 @@ def bind(invocation: Invocation, caller: Caller | None, syntax: Syntax = TEXT) -
         try:
             values[arg.name] = _value(arg, invocation.raw[arg.name], syntax)
         except InvalidInput as exc:
-            errors.append(
-                f"{syntax.option(arg)}: {exc}{syntax.hint(arg)}" if arg.is_option else str(exc)
-            )
+            named = invocation.typed.get(arg.name) or syntax.option(arg)
+            errors.append(f"{named}: {exc}{syntax.hint(arg)}" if arg.is_option else str(exc))
     if errors:
         raise InvalidInput("\n".join(errors))
     return Call(command, values, caller, syntax, invocation.share)
@@ -204,7 +208,8 @@ def _missing(command: Command, arg: Arg, syntax: Syntax) -> str:
     if arg.missing:
         return arg.missing.format(example=example)
     if arg.kind is Kind.SUBSCRIPTION:
-        return f"Which subscription? e.g. `{example}` (see `{syntax.example('subscriptions')}`)"
+        listed = syntax.example("subscriptions")
+        return f"`{syntax.usage(command)}`: which subscription? e.g. `{example}` (see `{listed}`)"
     if arg.kind is Kind.PAPER:
         return f"Which paper? e.g. `{example}`"
     return f"{syntax.option(arg)}: a value is missing"

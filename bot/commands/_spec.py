@@ -189,6 +189,8 @@ class Invocation:
     command: Command
     raw: Raw = field(default_factory=dict)
     share: bool = False
+    # The word each option was typed with (``-n`` for count), for messages about it.
+    typed: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

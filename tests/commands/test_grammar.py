@@ -170,3 +170,15 @@ def test_trending_takes_a_past_day() -> None:
     assert bind(parse_text("trending 2025-03-12"), None, TEXT).get("day") == dt.date(2025, 3, 12)
     with pytest.raises(InvalidInput, match="'2025-02-30' is not a day"):
         bind(parse_text("trending 2025-02-30"), None, TEXT)
+
+
+def test_n_works_in_chat_as_on_the_command_line() -> None:
+    call = bind(parse_text("trending week diffusion -n 3"), None, TEXT)
+    assert (call.get("topic"), call.get("count")) == ("diffusion", 3)
+    with pytest.raises(InvalidInput, match="-n: must be a whole number from 1 to 50"):
+        bind(parse_text("trending -n -5"), None, TEXT)
+
+
+def test_a_missing_subscription_number_shows_the_usage() -> None:
+    with pytest.raises(InvalidInput, match=r"`/papers edit N \[topic\] \[options\]`: which"):
+        bind(parse_text("edit"), None, TEXT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 
@@ -236,3 +237,16 @@ def test_manifest_asks_for_exactly_the_scopes_the_app_uses() -> None:
     assert tuple(scopes) == SCOPES
     assert "command: /papers" in text and "home_tab_enabled: true" in text
     assert "/slack/events" in text
+
+
+def test_no_warning_about_a_token_that_is_used(
+    fake_slack: FakeSlack,
+    desk: PaperService,
+    fresh_store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")  # Bolt reads it on its own
+    with caplog.at_level(logging.WARNING):
+        build_slack(desk, fresh_store, settings_for(fake_slack))
+    assert "will be unused" not in caplog.text
