@@ -44,7 +44,7 @@ async def test_only_the_creator_or_an_admin_may_change_a_subscription(
     assert "Paused" in (await desk.run_text("/papers pause 1", ADMIN)).text
     with pytest.raises(InvalidInput, match="not a subscription number"):
         await desk.run_text("/papers pause one", ALICE)
-    with pytest.raises(InvalidInput, match="Which subscription"):
+    with pytest.raises(InvalidInput, match="which subscription"):
         await desk.run_text("/papers unsubscribe", ALICE)
 
 
