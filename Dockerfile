@@ -13,7 +13,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
-RUN pip install .
+RUN pip install '.[all]'
 
 USER paperbot
 VOLUME ["/data"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib
 import logging
 import os
 import sys
@@ -244,8 +245,7 @@ def _why(exc: OSError, target: Path) -> str:
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """`paperbot run slack|discord`: the bot and its daily posts in one process."""
     if args.platform == "slack":
-        from adapters.slack import run_slack  # imported only when Slack is what runs
-
+        run_slack = _platform("slack", "slack")
         slack = load_slack()  # before opening anything: a missing variable fails fast
         async with open_app(settings) as app:
             await run_slack(
@@ -256,14 +256,27 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
                 scheduler_for=lambda port: build_scheduler(app, port),
             )
         return 0
-    from adapters.discord.app import run_discord  # imported only when Discord is what runs
-
+    run_discord = _platform("discord", "discord")
     discord_settings = load_discord()  # before opening anything: fail fast, naming it
     async with open_app(settings) as app:
         await run_discord(
             app.service, discord_settings, scheduler_for=lambda port: build_scheduler(app, port)
         )
     return 0
+
+
+def _platform(name: str, extra: str) -> Any:
+    """The adapter's ``run_*`` function, imported only when that platform is what runs;
+    its library comes with an extra, which a missing import names."""
+    try:
+        module = importlib.import_module(f"adapters.{name}.app")
+    except ImportError as exc:
+        raise ConfigError(
+            f"paperbot run {name} needs its chat library "
+            f"({(exc.name or name).split('.')[0]} is not installed): "
+            f"pip install 'paperbot[{extra}]'"
+        ) from None
+    return getattr(module, f"run_{name}")
 
 
 def _colour(stream: object) -> bool:

@@ -35,6 +35,8 @@ def _options(syntax: Syntax) -> list[str]:
         "Subscription options (all optional, in any order after the topic):",
         *(f"  {line}" for line in lines),
         f"  e.g. {example}",
+        f"Follow an author: {syntax.example('subscribe', 'author:' + chr(34) + 'Yann LeCun' + chr(34))}"
+        f" (or {syntax.example('digest', 'on', 'author:' + chr(34) + 'Yann LeCun' + chr(34))}).",
         f"A channel has at most {MAX_PER_CHANNEL} subscriptions; each person one DM digest.",
     ]
 

@@ -4,11 +4,19 @@ up, and one line when the platform cannot be reached."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from tests.adapters.cli.conftest import PROCESS_TIMEOUT, paperbot, start_paperbot
 from tests.adapters.discord.fake_discord import FakeDiscord
+
+ROOT = Path(__file__).parents[3]
 
 NOWHERE = "http://127.0.0.1:9"  # nothing listens on the discard port
 
@@ -119,3 +127,21 @@ def test_a_port_in_use_is_one_line(filled_db: str) -> None:
     assert result.stderr.splitlines()[-1] == (
         f"paperbot: cannot serve Slack events on port {port}: Address already in use"
     )
+
+
+@pytest.mark.parametrize(("platform", "library"), [("discord", "discord"), ("slack", "slack_bolt")])
+def test_a_platform_without_its_library_names_the_extra(platform: str, library: str) -> None:
+    # A terminal-only install (pip install .) has neither chat library.
+    code = (
+        f"import sys; sys.modules[{library!r}] = None\n"
+        "from adapters.cli import main\n"
+        f"sys.exit(main(['run', {platform!r}]))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOT_", "SLACK_"))}
+    env |= {"DISCORD_TOKEN": "x", "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"pip install 'paperbot[{platform}]'" in result.stderr
+    assert f"{library} is not installed" in result.stderr and "Traceback" not in result.stderr
