@@ -91,3 +91,25 @@ def service(real_store: PaperStore, clock: list[dt.datetime]) -> PaperService:
 def desk(fresh_store: PaperStore, clock: list[dt.datetime]) -> PaperService:
     """The facade on a private copy of the snapshot: for tests that write."""
     return PaperService(fresh_store, clock=lambda: clock[0])
+
+
+@pytest.fixture
+async def silent_upstream() -> AsyncIterator[tuple[str, list[int]]]:
+    """A TCP server that accepts every connection and never answers: its URL, and a
+    list with one item per connection it accepted."""
+    accepted: list[int] = []
+    hold = asyncio.Event()
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        await hold.wait()
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", accepted
+    finally:
+        hold.set()
+        server.close()
+        await server.wait_closed()

@@ -165,31 +165,11 @@ async def test_a_refused_connection_on_a_real_socket_is_tried_once(fake_time):
     assert fake_time.sleeps == []
 
 
-async def test_a_real_server_that_never_answers_gets_two_tries(fake_time):
-    accepted: list[int] = []
-    hold = asyncio.Event()
-
-    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.append(1)
-        await hold.wait()
-        writer.close()
-
-    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(0.1, connect=CONNECT_TIMEOUT)) as real:
-            with pytest.raises(SourceUnavailable, match=r"ReadTimeout: no answer within 0\.1 s"):
-                await get(
-                    real,
-                    f"http://127.0.0.1:{port}/",
-                    source="hf",
-                    retries=10,
-                    sleep=fake_time.sleep,
-                )
-    finally:
-        hold.set()
-        server.close()
-        await server.wait_closed()
+async def test_a_real_server_that_never_answers_gets_two_tries(fake_time, silent_upstream):
+    url, accepted = silent_upstream
+    async with httpx.AsyncClient(timeout=httpx.Timeout(0.1, connect=CONNECT_TIMEOUT)) as real:
+        with pytest.raises(SourceUnavailable, match=r"ReadTimeout: no answer within 0\.1 s"):
+            await get(real, f"{url}/", source="hf", retries=10, sleep=fake_time.sleep)
     assert len(accepted) == 2
     assert fake_time.sleeps == [1.0]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -56,28 +55,6 @@ def test_a_terminal_sees_no_progress_bar_before_the_error(filled_db: str) -> Non
     assert result.returncode == 1
     assert "1/1" not in result.stderr and "fetching" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("paperbot: cannot reach 127.0.0.1")
-
-
-@pytest.fixture
-async def silent_upstream() -> AsyncIterator[tuple[str, list[int]]]:
-    """A TCP server that accepts every connection and never answers: its URL, and a
-    list with one item per connection it accepted."""
-    accepted: list[int] = []
-    hold = asyncio.Event()
-
-    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.append(1)
-        await hold.wait()
-        writer.close()
-
-    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", accepted
-    finally:
-        hold.set()
-        server.close()
-        await server.wait_closed()
 
 
 async def test_an_upstream_that_never_answers_is_given_up_on_after_two_tries(
