@@ -364,6 +364,9 @@ class Delivery:
     attempts: int = 0
     next_attempt_at: dt.datetime | None = None
     error: str = ""
+    # Claimed by a sender before, who gave no outcome (it died, or its lease ran out):
+    # it may have gone out, so the platform is asked before it is sent again.
+    interrupted: bool = False
 
     @property
     def key(self) -> str:

@@ -48,3 +48,10 @@ def test_a_wrong_call_fails_the_type_check(tmp_path: Path) -> None:
     wrong.write_text("from bot.api import PaperService\n\nPaperService(store=3)\n")
     result = run(sys.executable, "-m", "mypy", "--ignore-missing-imports", str(wrong))
     assert result.returncode == 1 and "incompatible type" in result.stdout
+
+
+def test_lint_is_clean() -> None:
+    check = run(str(BIN / "ruff"), "check", ".")
+    assert check.returncode == 0, check.stdout
+    formatted = run(str(BIN / "ruff"), "format", "--check", ".")
+    assert formatted.returncode == 0, formatted.stdout

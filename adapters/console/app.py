@@ -14,7 +14,7 @@ from typing import TextIO
 
 from adapters.console.render import render_error, render_reply
 from bot.api import PaperService, Scheduler
-from bot.errors import UserError
+from bot.errors import PaperbotError, UserError
 from bot.models import Caller
 
 __all__ = ["answer", "ask_stdin", "run_console", "terminal_caller"]
@@ -103,6 +103,12 @@ async def run_console(
     caller = terminal_caller()
     print(GREETING, file=out)
     stop = asyncio.Event()
+    if scheduler is not None:
+        try:
+            await scheduler.reserve()
+        except PaperbotError as exc:  # another process posts on this SQLite file
+            print(f"(No daily posts from this chat: {exc}.)", file=out)
+            scheduler = None
     posting = asyncio.create_task(scheduler.run(stop)) if scheduler else None
     try:
         while True:

@@ -9,6 +9,7 @@ from bot.subscriptions.desk import MAX_PER_CHANNEL
 
 __all__ = ["command_lines", "help_text"]
 
+_AUTHOR = 'author:"Yann LeCun"'
 # Synopses longer than this do not push every help line to the right.
 _USAGE_WIDTH = 44
 
@@ -35,8 +36,8 @@ def _options(syntax: Syntax) -> list[str]:
         "Subscription options (all optional, in any order after the topic):",
         *(f"  {line}" for line in lines),
         f"  e.g. {example}",
-        f"Follow an author: {syntax.example('subscribe', 'author:' + chr(34) + 'Yann LeCun' + chr(34))}"
-        f" (or {syntax.example('digest', 'on', 'author:' + chr(34) + 'Yann LeCun' + chr(34))}).",
+        f"Follow an author: {syntax.example('subscribe', _AUTHOR)}"
+        f" (or {syntax.example('digest', 'on', _AUTHOR)}).",
         f"A channel has at most {MAX_PER_CHANNEL} subscriptions; each person one DM digest.",
     ]
 

@@ -6,11 +6,14 @@ Each tick:
    gets one: a digest is built and its intent recorded (with its papers reserved for
    the destination) before anything is sent; a slot missed by more than the grace
    window is recorded as skipped and logged instead;
-2. every open delivery (pending, or a retry that is due) is sent. A pending delivery
-   this process did not create was interrupted by a crash: the port is asked whether
-   it went out before it is sent again, so a restart neither loses nor repeats it;
+2. open deliveries (pending, or retries that are due) are claimed in batches, each by
+   exactly one process for a lease, and sent: any number of processes can run this on
+   one database (PostgreSQL; SQLite serves one). A pending delivery claimed before and
+   left without an outcome was interrupted (its sender died): the port is asked whether
+   it went out before it is sent again, so a crash neither loses nor repeats it;
 3. outcomes: delivered -> sent; rate limited -> waited out (for the whole fan-out
-   when the limit is global, else for that destination only); destination gone ->
+   when the limit is global, else for that destination only), and recorded as a hold
+   that every process honours; destination gone ->
    failed, the subscription paused and its owner told; transient -> retried with
    backoff, at most ``max_attempts`` times.
 
@@ -22,13 +25,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from bot.delivery.digest import DigestBuilder, Due, render_digest
 from bot.delivery.outbound import Outbound, OutboundMessage, Outcome, SendResult
 from bot.errors import SourceError
-from bot.models import DeliveryStatus, Subscription
+from bot.models import Delivery, Subscription
 from bot.store.port import Store
 from bot.subscriptions.schedule import next_run, slots_between
 
@@ -45,6 +51,12 @@ LAST_FETCH = "last_fetch_at"
 REFRESH_LEAD = dt.timedelta(minutes=10)
 # Waits longer than this are not held inside a tick: the delivery is retried later.
 _MAX_INLINE_WAIT = 60.0
+_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _platform_key(delivery: Delivery) -> str:
+    """The hold of a platform-wide rate limit: ``slack:*``."""
+    return delivery.destination.split(":", 1)[0] + ":*"
 
 
 @dataclass
@@ -104,6 +116,9 @@ class Scheduler:
         refresh_every: dt.timedelta = dt.timedelta(hours=1),
         max_attempts: int = 5,
         concurrency: int = 8,
+        owner: str = "",
+        lease: dt.timedelta = dt.timedelta(minutes=5),
+        batch: int = 500,
     ) -> None:
         self.store = store
         self.port = port
@@ -115,11 +130,19 @@ class Scheduler:
         self._refresh_every = refresh_every
         self.max_attempts = max_attempts
         self._concurrency = concurrency
-        self._created: set[int] = set()  # deliveries this process recorded
+        # Who this process is when it claims deliveries, and for how long a claim holds:
+        # long enough to send a batch, short enough that a dead sender's batch is soon
+        # another's.
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.lease = lease
+        self.batch = batch
         self._fetch_failing = False
+        self._reserved = False
 
     async def tick(self) -> TickReport:
         """One pass over due slots and open deliveries."""
+        if not self._reserved:
+            await self.reserve()
         report = TickReport()
         now = self._clock()
         due = await self._due(now, report)
@@ -133,9 +156,8 @@ class Scheduler:
                 if not digest.items and not sub.post_empty:
                     await self.store.record_skip(sub, item.slot, "nothing new", now=now)
                     continue
-                delivery = await self.store.record_intent(sub, item.slot, digest, now=now)
-                if delivery is not None:
-                    self._created.add(delivery.id)
+                # Another process may have recorded this slot first: then this does nothing.
+                await self.store.record_intent(sub, item.slot, digest, now=now)
         await self._send_open(now, report)
         return report
 
@@ -192,34 +214,52 @@ class Scheduler:
         if self._fetch_failing:
             log.warning("fetching new papers works again")
             self._fetch_failing = False
+        self._reserved = False
         await self.store.set_meta(LAST_FETCH, now.isoformat())
 
     async def _send_open(self, now: dt.datetime, report: TickReport) -> None:
-        open_ = await self.store.open_deliveries(due_by=now)
-        if not open_:
-            return
+        """Claim open deliveries in batches and send them; any number of processes may do
+        this at once, each delivery going to exactly one of them."""
+        while True:
+            claimed = await self.store.claim_deliveries(
+                self.owner,
+                due_by=now,
+                now=self._clock(),
+                lease=self.lease,
+                limit=self.batch,
+            )
+            if not claimed:
+                return
+            await self._send_batch(claimed, report)
+            if len(claimed) < self.batch:
+                return
+
+    async def _send_batch(self, claimed: list[Delivery], report: TickReport) -> None:
         subs = {s.id: s for s in await self.store.subscriptions()}
-        ids = {i.paper_id for d in open_ for i in d.digest.items}
+        ids = {i.paper_id for d in claimed for i in d.digest.items}
         papers = await self.store.get_papers(list(ids))
         queue: asyncio.Queue[OutboundMessage] = asyncio.Queue()
-        for n, d in enumerate(open_):
+        for n, d in enumerate(claimed):
             await _breathe(n)
             sub = subs.get(d.subscription_id)
-            if sub is None:
+            if sub is None:  # removed meanwhile: its delivery goes with it
                 continue
-            if d.status is DeliveryStatus.RETRY:
-                # It failed before, so it is not "maybe sent"; but from here a crash
-                # mid-send must leave it pending, to be checked on restart.
-                await self.store.mark_pending(d.id)
-                self._created.add(d.id)
             queue.put_nowait(OutboundMessage(d, sub, render_digest(d.digest, papers)))
         gate = _Gate(self._clock, self._sleep)
-        held: dict[str, dt.datetime] = {}  # destination -> not before (its own limit)
+        # Rate limits any process met: a destination's, or its platform's as a whole.
+        keys = {d.destination for d in claimed} | {_platform_key(d) for d in claimed}
+        held = await self.store.holds(sorted(keys), now=self._clock())
 
         async def worker() -> None:
             while not queue.empty():
                 message = queue.get_nowait()
-                wait = (held.get(message.delivery.destination, now) - self._clock()).total_seconds()
+                d = message.delivery
+                until = max(held.get(d.destination, _EPOCH), held.get(_platform_key(d), _EPOCH))
+                wait = (until - self._clock()).total_seconds()
+                if wait > _MAX_INLINE_WAIT:
+                    await self.store.mark_retry(d.id, at=until, error="rate limited")
+                    report.retried += 1
+                    continue
                 if wait > 0:
                     await self._sleep(wait)
                 await gate.wait()
@@ -239,8 +279,7 @@ class Scheduler:
     ) -> bool:
         """Send one message and record the outcome; True to send it again in this tick."""
         d = message.delivery
-        interrupted = d.status is DeliveryStatus.PENDING and d.id not in self._created
-        if interrupted and await self._already_sent(message):
+        if d.interrupted and await self._already_sent(message):
             await self.store.mark_sent(d.id, now=self._clock())
             report.recovered += 1
             return False
@@ -257,17 +296,16 @@ class Scheduler:
         if result.outcome is Outcome.RATE_LIMITED:
             report.rate_limited += 1
             delay = max(result.retry_after or 1.0, 0.0)
+            until = now + dt.timedelta(seconds=delay)
+            key = _platform_key(d) if result.global_limit else d.destination
+            # The other processes sending to it honour the limit too.
+            await self.store.hold(key, until=until)
+            held[key] = max(held.get(key, _EPOCH), until)
             if delay <= _MAX_INLINE_WAIT:
                 if result.global_limit:
                     gate.limited(delay)
-                else:
-                    held[d.destination] = now + dt.timedelta(seconds=delay)
-                # Mark it so a crash while waiting still counts it as interrupted.
-                self._created.add(d.id)
                 return True
-            await self.store.mark_retry(
-                d.id, at=now + dt.timedelta(seconds=delay), error="rate limited"
-            )
+            await self.store.mark_retry(d.id, at=until, error="rate limited")
             report.retried += 1
             return False
         if result.outcome is Outcome.GONE:
@@ -335,8 +373,15 @@ class Scheduler:
             soonest = min(soonest, d.next_attempt_at or now)
         return soonest
 
+    async def reserve(self) -> None:
+        """Tell the store this process runs the scheduler; ``StoreError`` when the
+        backend serves one process (SQLite) and another already runs it."""
+        await self.store.reserve_scheduler(self.owner)
+        self._reserved = True
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Tick until ``stop`` is set; errors in one tick are logged, never fatal."""
+        await self.reserve()
         stop = stop or asyncio.Event()
         while not stop.is_set():
             try:

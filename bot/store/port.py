@@ -194,6 +194,45 @@ class DeliveryStore(Protocol):
         """Pending ones, and retries due by ``due_by``, oldest slot first."""
         ...
 
+    async def claim_deliveries(
+        self,
+        owner: str,
+        *,
+        due_by: dt.datetime,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        limit: int,
+    ) -> list[Delivery]:
+        """Claim up to ``limit`` open deliveries (pending, or retries due by ``due_by``),
+        oldest slot first, for ``owner`` until ``now + lease``; each claimed one is
+        pending from here on, so a crash while sending leaves it "maybe sent".
+
+        A delivery is claimed by exactly one caller at a time, across processes: one
+        another owner holds under a live lease is not returned. A claim ends with an
+        outcome (``mark_sent``, ``mark_retry``, ``mark_failed``) or when its lease runs
+        out. ``Delivery.interrupted`` is True for one that was claimed before and is still
+        pending: its sender may have posted it before dying. A backend that serves one
+        process (SQLite) MAY treat every other owner's claim as ended.
+        """
+        ...
+
+    async def hold(self, key: str, *, until: dt.datetime) -> None:
+        """Nothing is sent to ``key`` (a destination, or ``platform:*`` for all of a
+        platform) before ``until``; a later hold extends it, an earlier one changes
+        nothing. Every process honours it: how one replica's rate limit binds the rest."""
+        ...
+
+    async def holds(self, keys: Sequence[str], *, now: dt.datetime) -> dict[str, dt.datetime]:
+        """The holds of ``keys`` that last beyond ``now``."""
+        ...
+
+    async def reserve_scheduler(self, owner: str) -> None:
+        """Called once by a process that runs the scheduler. A backend whose deliveries
+        cannot be shared between processes MUST raise ``StoreError`` when another process
+        already runs one on the same database (saying to use PostgreSQL for replicas);
+        one that can share them does nothing."""
+        ...
+
     async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None: ...
 
     async def mark_pending(self, delivery_id: int) -> None:
@@ -291,6 +330,14 @@ class InstallationStore(Protocol):
         ...
 
     async def delete_bot(self, platform: str, enterprise: str, workspace: str) -> None: ...
+
+    async def issue_state(self, state: str, *, expires_at: dt.datetime) -> None:
+        """Keep an OAuth ``state`` until it expires (any replica may see it come back)."""
+        ...
+
+    async def consume_state(self, state: str, *, now: dt.datetime) -> bool:
+        """True once for a state issued and not expired; it is gone afterwards."""
+        ...
 
 
 class DiscussionStore(Protocol):

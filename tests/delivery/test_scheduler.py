@@ -3,6 +3,7 @@ twice, and every platform answer handled."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import replace
@@ -435,3 +436,44 @@ async def test_any_schedule_gets_exactly_one_post_per_slot(
                 assert record is not None
                 assert record.status.value == ("sent" if slot in posted else "skipped")
         assert len(port.keys()) == len(set(port.keys()))
+
+
+async def test_a_rate_limit_another_process_met_is_honoured(
+    store: Store, port: FakeOutbound, clock: FakeClock
+) -> None:
+    await subscribe(store, clock)
+    await subscribe(store, clock, destination=OTHER)
+    clock.set(at(MONDAY, 9))
+    # Another replica was told to wait 30 s for C1 (and recorded it).
+    await store.hold(CHANNEL.key, until=at(MONDAY, 9) + dt.timedelta(seconds=30))
+    await scheduler(store, port, clock).tick()
+    sent = {m.delivery.destination: when for m, when in zip(port.sent, port.times, strict=True)}
+    assert sent[CHANNEL.key] >= at(MONDAY, 9) + dt.timedelta(seconds=30)  # waited it out
+    assert set(sent) == {CHANNEL.key, OTHER.key}
+
+
+async def test_a_rate_limit_met_here_binds_the_other_processes(
+    store: Store, port: FakeOutbound, clock: FakeClock
+) -> None:
+    await subscribe(store, clock)
+    port.answers[CHANNEL.key] = [SendResult(Outcome.RATE_LIMITED, retry_after=600)]
+    clock.set(at(MONDAY, 9))
+    report = await scheduler(store, port, clock).tick()
+    assert report.retried == 1 and port.sent == []
+    held = await store.holds([CHANNEL.key], now=clock())
+    assert held == {CHANNEL.key: at(MONDAY, 9) + dt.timedelta(seconds=600)}
+
+
+async def test_two_schedulers_on_one_database_send_each_post_once(
+    store: Store, clock: FakeClock
+) -> None:
+    # Two senders sharing the database (as replicas do): each delivery is claimed once.
+    for n in range(30):
+        await subscribe(store, clock, destination=Destination("test", "team", f"C{n}"))
+    clock.set(at(MONDAY, 9))
+    a, b = FakeOutbound(clock=clock), FakeOutbound(clock=clock)
+    first = scheduler(store, a, clock, owner="a", batch=7)
+    second = scheduler(store, b, clock, owner="b", batch=7)
+    await asyncio.gather(first.tick(), second.tick())
+    keys = a.keys() + b.keys()
+    assert len(keys) == 30 == len(set(keys))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
 import sqlite3
@@ -9,6 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 import aiosqlite
 
@@ -46,9 +48,12 @@ class SqliteStore(
         reader: aiosqlite.Connection,
         *,
         private_dir: Path | None = None,
+        path: str | Path | None = None,
     ) -> None:
         super().__init__(writer, reader)
         self._private_dir = private_dir
+        self._path = Path(path) if path is not None else None
+        self._scheduler_lock: IO[bytes] | None = None
 
     @classmethod
     @asynccontextmanager
@@ -89,14 +94,31 @@ class SqliteStore(
             if private_dir:
                 shutil.rmtree(private_dir, ignore_errors=True)
             raise
-        store = cls(writer, reader, private_dir=private_dir)
+        store = cls(writer, reader, private_dir=private_dir, path=path)
         try:
             yield store
         finally:
             await store.close()
 
+    async def reserve_scheduler(self, owner: str) -> None:
+        """SQLite serves one process: the first to run the scheduler takes a lock on a
+        file beside the database (the kernel drops it when that process ends, even killed),
+        and any other one is refused. Every other scheduler of this database being gone,
+        their claims end now (their deliveries stay "maybe sent", checked before sending)."""
+        if self._private_dir is None and self._path is not None and not self._scheduler_lock:
+            self._scheduler_lock = _lock_beside(self._path)
+        async with self.transaction():
+            await self._write(
+                "UPDATE deliveries SET claimed_until = NULL WHERE status = 'pending'"
+                " AND claimed_by <> '' AND claimed_by <> ?",
+                (owner,),
+            )
+
     async def close(self) -> None:
         """Close both connections and delete a private database; closing twice is harmless."""
+        if self._scheduler_lock is not None:
+            self._scheduler_lock.close()  # and with it the lock
+            self._scheduler_lock = None
         failed: sqlite3.Error | None = None
         for db in (self._reader, self._writer):
             try:
@@ -108,6 +130,24 @@ class SqliteStore(
             self._private_dir = None
         if failed is not None:
             raise StoreError(f"could not close the database: {failed}") from failed
+
+
+def _lock_beside(path: Path) -> IO[bytes]:
+    """An exclusive lock on ``<database>.scheduler.lock``, held while the file stays open."""
+    lock_path = path.with_name(path.name + ".scheduler.lock")
+    try:
+        handle = lock_path.open("ab")
+    except OSError as exc:
+        raise StoreError(f"cannot open {lock_path}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StoreError(
+            f"SQLite serves one process, and another paperbot already runs the daily posts "
+            f"on {path}; use PostgreSQL (PAPERBOT_DATABASE_URL=postgresql://...) for replicas"
+        ) from None
+    return handle
 
 
 async def _connect(path: str | Path) -> aiosqlite.Connection:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.errors import StoreError
 from bot.models import Delivery, DeliveryStatus, Digest, DigestItem, Subscription
@@ -130,11 +131,67 @@ class DeliveryTables(Connections):
         rows = await self._rows(sql, (due_by.astimezone(dt.UTC).isoformat(),))
         return [_row_to_delivery(row) for row in rows]
 
+    async def claim_deliveries(
+        self,
+        owner: str,
+        *,
+        due_by: dt.datetime,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        limit: int,
+    ) -> list[Delivery]:
+        # Claimable: never claimed, claimed by this owner (a batch it left unfinished),
+        # or a claim whose lease ended. reserve_scheduler ends a dead process's claims.
+        stamp = now.astimezone(dt.UTC).isoformat()
+        until = (now + lease).astimezone(dt.UTC).isoformat()
+        sql = (
+            f"SELECT {_COLUMNS}, claimed_by FROM deliveries WHERE (status = 'pending'"
+            " OR (status = 'retry' AND next_attempt_at <= ?)) AND (claimed_by = ''"
+            " OR claimed_by = ? OR claimed_until IS NULL OR claimed_until <= ?)"
+            " ORDER BY slot, id LIMIT ?"
+        )
+        due = due_by.astimezone(dt.UTC).isoformat()
+        async with self.transaction():
+            rows = await self._rows(sql, (due, owner, stamp, limit))
+            await self._write_many(
+                "UPDATE deliveries SET status = 'pending', claimed_by = ?, claimed_until = ?"
+                " WHERE id = ?",
+                [(owner, until, row[0]) for row in rows],
+            )
+        claimed = []
+        for row in rows:
+            before = _row_to_delivery(row[:-1])
+            interrupted = before.status is DeliveryStatus.PENDING and bool(row[-1])
+            claimed.append(replace(before, status=DeliveryStatus.PENDING, interrupted=interrupted))
+        return claimed
+
+    async def hold(self, key: str, *, until: dt.datetime) -> None:
+        async with self.transaction():
+            await self._write(
+                "INSERT INTO holds (key, until) VALUES (?, ?) ON CONFLICT (key)"
+                " DO UPDATE SET until = max(until, excluded.until)",
+                (key, until.astimezone(dt.UTC).isoformat()),
+            )
+
+    async def holds(self, keys: Sequence[str], *, now: dt.datetime) -> dict[str, dt.datetime]:
+        found: dict[str, dt.datetime] = {}
+        wanted = list(dict.fromkeys(keys))
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            sql = (
+                f"SELECT key, until FROM holds WHERE key IN ({', '.join('?' * len(chunk))})"
+                " AND until > ?"
+            )
+            for key, until in await self._rows(sql, (*chunk, now.astimezone(dt.UTC).isoformat())):
+                found[key] = dt.datetime.fromisoformat(until)
+        return found
+
     async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None:
         async with self.transaction():
             await self._write(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, error = '',"
-                " attempts = attempts + 1, next_attempt_at = NULL WHERE id = ?",
+                " attempts = attempts + 1, next_attempt_at = NULL, claimed_by = '',"
+                " claimed_until = NULL WHERE id = ?",
                 (now.isoformat(), delivery_id),
             )
 
@@ -149,7 +206,8 @@ class DeliveryTables(Connections):
         async with self.transaction():
             await self._write(
                 "UPDATE deliveries SET status = 'retry', attempts = attempts + 1,"
-                " next_attempt_at = ?, error = ? WHERE id = ? AND status <> 'sent'",
+                " next_attempt_at = ?, error = ?, claimed_by = '', claimed_until = NULL"
+                " WHERE id = ? AND status <> 'sent'",
                 (at.astimezone(dt.UTC).isoformat(), error[:500], delivery_id),
             )
 
@@ -157,7 +215,8 @@ class DeliveryTables(Connections):
         async with self.transaction():
             await self._write(
                 "UPDATE deliveries SET status = 'failed', attempts = attempts + 1,"
-                " next_attempt_at = NULL, error = ? WHERE id = ? AND status <> 'sent'",
+                " next_attempt_at = NULL, error = ?, claimed_by = '', claimed_until = NULL"
+                " WHERE id = ? AND status <> 'sent'",
                 (error[:500], delivery_id),
             )
             await self._write("DELETE FROM delivered_papers WHERE delivery_id = ?", (delivery_id,))

@@ -84,3 +84,18 @@ class InstallationTables(Connections):
                 " WHERE platform = ? AND enterprise = ? AND workspace = ?",
                 (platform, enterprise, workspace),
             )
+
+    async def issue_state(self, state: str, *, expires_at: dt.datetime) -> None:
+        async with self.transaction():
+            await self._write(
+                "INSERT INTO oauth_states (state, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (state, expires_at.astimezone(dt.UTC).isoformat()),
+            )
+
+    async def consume_state(self, state: str, *, now: dt.datetime) -> bool:
+        stamp = now.astimezone(dt.UTC).isoformat()
+        async with self.transaction():
+            # Expired ones go too: the table never grows with abandoned installs.
+            await self._write("DELETE FROM oauth_states WHERE expires_at <= ?", (stamp,))
+            gone = await self._write("DELETE FROM oauth_states WHERE state = ?", (state,))
+        return gone.rows > 0

@@ -214,6 +214,23 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (platform, workspace, channel, paper_id)
     ) WITHOUT ROWID;
     """,
+    8: """
+    -- Several senders, one delivery: a sender claims an open delivery until its lease
+    -- ends; an outcome clears the claim.
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE deliveries ADD COLUMN claimed_until TEXT;
+    -- Rate limits every sender honours: a destination (or a platform, for a global
+    -- limit) takes nothing before ``until``.
+    CREATE TABLE holds (
+        key   TEXT PRIMARY KEY,
+        until TEXT NOT NULL
+    ) WITHOUT ROWID;
+    -- OAuth ``state`` values, valid once until they expire, whichever replica issued them.
+    CREATE TABLE oauth_states (
+        state      TEXT PRIMARY KEY,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 }
 
 
