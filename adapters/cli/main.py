@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adapters.cli.db import add_db_parser
 from adapters.cli.progress import progress_bar
 from adapters.cli.wiring import build_scheduler, open_app
 from adapters.console import render_reply, run_console
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write every paper to a JSON-lines file (.xz ok)")
     p.add_argument("path", help="the file to write (.xz compresses), or - for standard output")
     p.set_defaults(run=export_papers)
+    add_db_parser(sub)
     p = sub.add_parser("run", help="run a chat platform bot")
     p.add_argument("platform", choices=["discord", "slack"])
     p.add_argument("--port", type=_port, default=3000, help="Slack HTTP mode port")

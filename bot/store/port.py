@@ -17,6 +17,7 @@ from bot.models import (
     Subscription,
     UpsertCounts,
 )
+from bot.store.copy import CopyableStore
 
 __all__ = [
     "DeliveryStore",
@@ -367,6 +368,7 @@ class Store(
     SignalStore,
     InstallationStore,
     DiscussionStore,
+    CopyableStore,
     Protocol,
 ):
     """Everything paperbot keeps, and how any backend keeps it consistent.

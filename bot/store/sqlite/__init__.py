@@ -15,6 +15,7 @@ from typing import IO
 import aiosqlite
 
 from bot.errors import StoreError
+from bot.store.sqlite._copy import CopyTables
 from bot.store.sqlite._deliveries import DeliveryTables
 from bot.store.sqlite._discussions import DiscussionTables
 from bot.store.sqlite._installations import InstallationTables
@@ -39,6 +40,7 @@ class SqliteStore(
     SignalTables,
     InstallationTables,
     DiscussionTables,
+    CopyTables,
 ):
     """The whole ``Store``: writes in ``transaction()`` on one connection, reads on another."""
 
