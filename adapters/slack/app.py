@@ -18,7 +18,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.installation_store import MemoryStateStore, PaperbotInstallationStore
+from adapters.slack.installation_store import DatabaseStateStore, PaperbotInstallationStore
 from adapters.slack.listeners import register
 from adapters.slack.outbound import ClientFor, SlackOutbound
 from bot.api import InstallationStore, PaperService, Scheduler
@@ -88,7 +88,8 @@ def build_slack(service: PaperService, store: InstallationStore, slack: SlackSet
             client_secret=slack.client_secret.get_secret_value() if slack.client_secret else None,
             scopes=list(SCOPES),
             installation_store=installations,
-            state_store=MemoryStateStore(),
+            # In the database: the redirect may reach another replica than the install.
+            state_store=DatabaseStateStore(store),
             install_path=INSTALL_PATH,
             redirect_uri_path=REDIRECT_PATH,
         )

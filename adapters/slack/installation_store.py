@@ -1,11 +1,11 @@
-"""Bolt's async installation store on paperbot's database, and an in-process OAuth state."""
+"""Bolt's async installation and OAuth state stores, both on paperbot's database."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import secrets
-import time
+from collections.abc import Callable
 from logging import Logger
 from typing import Any
 
@@ -15,7 +15,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from bot.api import InstallationStore
 
-__all__ = ["MemoryStateStore", "PaperbotInstallationStore"]
+__all__ = ["DatabaseStateStore", "PaperbotInstallationStore"]
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -85,28 +85,33 @@ class PaperbotInstallationStore(AsyncInstallationStore):
         await self._store.delete_installation(PLATFORM, enterprise_id or "", team_id or "", user_id)
 
 
-class MemoryStateStore(AsyncOAuthStateStore):
-    """OAuth ``state`` values, valid once for ten minutes in this process.
+class DatabaseStateStore(AsyncOAuthStateStore):
+    """OAuth ``state`` values, each valid once for ten minutes, kept in the database.
 
-    The install and its redirect happen within minutes in one running bot, so nothing
-    needs to outlive a restart; a user who restarts the flow gets a new state.
+    The install page and the redirect back from Slack are two requests, which a load
+    balancer may send to two replicas: the one that checks the state must see the one
+    that issued it.
     """
 
-    def __init__(self, expiration_seconds: int = 600) -> None:
-        self._issued: dict[str, float] = {}
-        self._ttl = expiration_seconds
+    def __init__(
+        self,
+        store: InstallationStore,
+        *,
+        expiration_seconds: int = 600,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self._store = store
+        self._ttl = dt.timedelta(seconds=expiration_seconds)
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     @property
     def logger(self) -> Logger:
         return log
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
-        now = time.monotonic()
-        self._issued = {s: t for s, t in self._issued.items() if now - t < self._ttl}
         state = secrets.token_urlsafe(24)
-        self._issued[state] = now
+        await self._store.issue_state(state, expires_at=self._clock() + self._ttl)
         return state
 
     async def async_consume(self, state: str) -> bool:
-        issued = self._issued.pop(state, None)
-        return issued is not None and time.monotonic() - issued < self._ttl
+        return await self._store.consume_state(state, now=self._clock())
