@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_path
@@ -22,12 +22,14 @@ __all__ = [
     "LOG_LEVELS",
     "DiscordSettings",
     "Settings",
+    "Shards",
     "SlackSettings",
     "check_database_url",
     "default_database_url",
     "load",
     "load_discord",
     "load_slack",
+    "parse_shards",
     "split_categories",
 ]
 
@@ -239,17 +241,68 @@ def load_slack() -> SlackSettings:
     return slack
 
 
+class Shards(NamedTuple):
+    """The Discord shards one process runs: ``ids`` of ``total`` shards in all."""
+
+    ids: tuple[int, ...]
+    total: int
+
+
+# IDS/COUNT: 0-3/8, 5/8, 0,2-3/8.
+_SHARDS = re.compile(r"(\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)/(\d+)")
+MAX_SHARDS = 100_000
+
+
+def parse_shards(value: str) -> Shards:
+    """``0-3/8`` (shards 0 to 3 of 8), ``5/8`` or ``0,2-3/8``; ``ValueError`` says why not."""
+    match = _SHARDS.fullmatch("".join(value.split()))
+    if match is None:
+        raise ValueError(
+            f"{value[:40]!r} is not IDS/COUNT; use e.g. 0-3/8 (shards 0 to 3 of 8) or 5/8"
+        )
+    count = int(match[2])
+    if not 1 <= count <= MAX_SHARDS:
+        raise ValueError(f"{value!r}: the shard count must be from 1 to {MAX_SHARDS:,}")
+    ids: list[int] = []
+    for part in match[1].split(","):
+        low, _, high = part.partition("-")
+        first, last = int(low), int(high or low)
+        if first > last:
+            raise ValueError(f"{value!r}: {part} runs backwards; write {last}-{first}")
+        if last >= count:
+            raise ValueError(
+                f"{value!r}: there is no shard {last} of {count} (they are numbered 0 to "
+                f"{count - 1})"
+            )
+        ids.extend(range(first, last + 1))
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{value!r}: a shard is named twice")
+    return Shards(tuple(sorted(ids)), count)
+
+
 class DiscordSettings(BaseSettings):
-    """The Discord adapter's settings: ``DISCORD_TOKEN``, ``DISCORD_API_URL`` and
-    ``PAPERBOT_DISCORD_GUILD`` (sync commands to that one server, for development)."""
+    """The Discord adapter's settings: ``DISCORD_TOKEN``, ``DISCORD_API_URL``,
+    ``PAPERBOT_DISCORD_GUILD`` (sync commands to that one server, for development) and
+    ``PAPERBOT_DISCORD_SHARDS`` (the shards this process runs)."""
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
     token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     api_url: str = Field(default="https://discord.com/api/v10", validation_alias="DISCORD_API_URL")
     guild: int | None = Field(default=None, validation_alias="PAPERBOT_DISCORD_GUILD", gt=0)
+    # Unset: discord.py asks Discord how many shards the bot needs and runs them all.
+    shards: Annotated[Shards | None, NoDecode] = Field(
+        default=None, validation_alias="PAPERBOT_DISCORD_SHARDS"
+    )
 
     _blank = field_validator("token", mode="before")(_blank_is_unset)
+
+    @field_validator("shards", mode="before")
+    @classmethod
+    def _shards(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_shards(value) if value.strip() else None
+        return value
 
     @field_validator("api_url")
     @classmethod

@@ -1,12 +1,16 @@
-"""Shared fixtures: stores on real SQLite, the bundled snapshot, a fixed clock."""
+"""Shared fixtures: stores on real SQLite (and PostgreSQL when a test server is named),
+the bundled snapshot, a fixed clock."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import secrets
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,44 @@ DATA = TESTS / "data"
 SHARED = TESTS.parent.parent / "shared" / "data"
 # The bundled snapshot's newest day is 2026-07-01; "now" is a Wednesday soon after.
 NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
+# A PostgreSQL database the tests may create schemas in (.ci/run names one when a server
+# answers); without it the PostgreSQL tests are skipped.
+POSTGRES_URL = os.environ.get("PAPERBOT_TEST_POSTGRES_URL", "")
+NO_POSTGRES = "PAPERBOT_TEST_POSTGRES_URL is not set (no PostgreSQL server to test)"
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with its connections' search_path set to ``schema`` (then public, where
+    pg_trgm is)."""
+    return f"{url}{'&' if '?' in url else '?'}search_path={schema},public"
+
+
+@asynccontextmanager
+async def postgres_schema(prefix: str = "test") -> AsyncIterator[str]:
+    """A new, empty schema of the test database, dropped afterwards: the URL of a store
+    in it. Skips the test when no test server is named."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    import asyncpg  # the postgres extra, which the test extra brings
+
+    schema = f"paperbot_{prefix}_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        # In public, not in the schema: dropping one schema must not take the extension
+        # (and every other schema's trigram index) with it.
+        await admin.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+        yield with_search_path(POSTGRES_URL, schema)
+    finally:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """The URL of a fresh PostgreSQL schema for this test (skipped without a server)."""
+    async with postgres_schema() as url:
+        yield url
 
 
 async def refusing_database(path: Path, paper_id: str) -> str:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import aiohttp
 import discord
+import yarl
 from discord import app_commands
+from discord.gateway import DiscordWebSocket
 
 from adapters.discord.commands import build_commands, caller_of, send_reply
 from adapters.discord.outbound import DiscordOutbound
@@ -19,7 +21,7 @@ from adapters.discord.render import NO_MENTIONS, card_embed
 from adapters.discord.syntax import DISCORD
 from adapters.discord.views import PaperButton
 from bot.api import PaperService, Scheduler
-from bot.config import DiscordSettings
+from bot.config import DiscordSettings, Shards
 from bot.delivery.outbound import Outbound
 from bot.errors import ConfigError, PaperbotError, UserError
 from bot.models import ActionKind, Reply
@@ -31,6 +33,8 @@ __all__ = [
     "PaperTree",
     "invite_url",
     "run_discord",
+    "shard_label",
+    "shard_options",
     "use_api_url",
 ]
 
@@ -80,8 +84,21 @@ class PaperTree(app_commands.CommandTree[Any]):
             )
 
 
+def shard_label(ids: Sequence[int], count: int) -> str:
+    """``shard 5 of 8``, ``shards 0-3 of 8``, ``shards 0, 2-3 of 8``."""
+    runs: list[list[int]] = []
+    for shard in sorted(ids):
+        if runs and shard == runs[-1][-1] + 1:
+            runs[-1].append(shard)
+        else:
+            runs.append([shard])
+    named = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+    return f"shard{'s' * (len(ids) > 1)} {named} of {count}"
+
+
 class PaperBot(discord.AutoShardedClient):
-    """discord.py's automatic sharding: one shard or many, no code change."""
+    """discord.py's automatic sharding: one shard or many, no code change; or, with
+    ``shard_ids`` and ``shard_count``, this process's part of the shards."""
 
     def __init__(
         self,
@@ -104,6 +121,11 @@ class PaperBot(discord.AutoShardedClient):
         self._said_up = False
 
     async def setup_hook(self) -> None:
+        if self.shard_ids is not None:
+            # Given its shards, discord.py connects to its built-in gateway address
+            # instead of asking GET /gateway/bot, so DISCORD_API_URL would not move it.
+            _, url, _ = await self.http.get_bot_gateway()
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         self.add_dynamic_items(PaperButton)  # buttons posted before a restart still work
         if self.guild is not None:
             where = discord.Object(self.guild)
@@ -122,12 +144,16 @@ class PaperBot(discord.AutoShardedClient):
         if self._said_up:
             return  # on_ready comes again after a reconnect
         self._said_up = True
-        shards = self.shard_count or 1
+        if self.shard_ids is not None and self.shard_count is not None:
+            shards = shard_label(self.shard_ids, self.shard_count)
+        else:
+            count = self.shard_count or 1
+            shards = f"{count} shard{'s' * (count > 1)}"
         invite = (
             f"; invite it with {invite_url(self.application_id)}" if self.application_id else ""
         )
         print(
-            f"paperbot: Discord bot {self.user} is up on {shards} shard{'s' * (shards > 1)}, "
+            f"paperbot: Discord bot {self.user} is up on {shards}, "
             f"in {len(self.guilds)} server{'s' * (len(self.guilds) != 1)}{invite}",
             flush=True,
         )
@@ -190,6 +216,13 @@ class PaperBot(discord.AutoShardedClient):
         return Reply(text=f"Started a discussion of '{title}': <#{thread['id']}>")
 
 
+def shard_options(shards: Shards | None) -> dict[str, Any]:
+    """``PAPERBOT_DISCORD_SHARDS`` as discord.py's client options; none when unset."""
+    if shards is None:
+        return {}
+    return {"shard_ids": list(shards.ids), "shard_count": shards.total}
+
+
 async def run_discord(
     service: PaperService,
     settings: DiscordSettings,
@@ -206,7 +239,12 @@ async def run_discord(
     voice = logging.getLogger("discord.client")
     if _no_voice_warnings not in voice.filters:
         voice.addFilter(_no_voice_warnings)
-    bot = PaperBot(service, guild=settings.guild, scheduler_for=scheduler_for)
+    bot = PaperBot(
+        service,
+        guild=settings.guild,
+        scheduler_for=scheduler_for,
+        **shard_options(settings.shards),
+    )
     try:
         async with bot:
             await bot.start(settings.token.get_secret_value())

@@ -2,7 +2,7 @@
 
 from bot.search.engine import Hit, Plan, plan, rerank, run_search
 from bot.search.query import MAX_QUERY_CHARS, Query, parse_date_bound, parse_query
-from bot.search.spelling import corrections, spelling_forms, variants
+from bot.search.spelling import corrections, find_corrections, spelling_forms, variants
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -10,6 +10,7 @@ __all__ = [
     "Plan",
     "Query",
     "corrections",
+    "find_corrections",
     "parse_date_bound",
     "parse_query",
     "plan",

@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 
 from bot.models import Paper
 from bot.search.query import Query
-from bot.search.spelling import corrections, variants
+from bot.search.spelling import corrections, find_corrections, variants
 from bot.store.port import PaperStore, TextQuery
 from bot.text import STOPWORDS, tokenize
 
@@ -75,8 +75,17 @@ class Plan:
     weights: Mapping[str, float] = field(default_factory=dict)
 
 
-def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan:
-    """Decide how to ask the full-text index for ``query`` (see the module docstring)."""
+def plan(
+    query: Query,
+    vocabulary: Mapping[str, int],
+    total_papers: int,
+    typos: Mapping[str, tuple[str, ...]] | None = None,
+) -> Plan:
+    """Decide how to ask the full-text index for ``query`` (see the module docstring).
+
+    ``typos`` holds each query word's spelling corrections when they were looked up
+    already (``run_search`` asks the store); without it they come from ``vocabulary``.
+    """
     # Every stage filters alike; they differ in their words and where they look.
     filters = TextQuery(
         authors=query.authors,
@@ -92,9 +101,8 @@ def plan(query: Query, vocabulary: Mapping[str, int], total_papers: int) -> Plan
     stopwords: list[tuple[str, ...]] = []
     prefix: tuple[str, ...] = ()
     for i, term in enumerate(query.terms):
-        group = tuple(
-            dict.fromkeys((term, *corrections(term, vocabulary), *variants(term, vocabulary)))
-        )
+        fixes = typos.get(term, ()) if typos is not None else corrections(term, vocabulary)
+        group = tuple(dict.fromkeys((term, *fixes, *variants(term, vocabulary))))
         alternatives[term] = group
         if query.open_ended and i == len(query.terms) - 1 and term not in vocabulary:
             # A word still being typed matches as a prefix (or as a typo) once it says
@@ -286,7 +294,8 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
     total = await store.count_papers()
     found: dict[str, float] = {}
     papers: dict[str, Paper] = {}
-    chosen = plan(query, vocabulary, total)
+    typos = {term: await find_corrections(store, term, vocabulary) for term in query.terms}
+    chosen = plan(query, vocabulary, total, typos)
     cut_off = enough = False
     for i, stage in enumerate(chosen.stages):
         if i in chosen.narrowings:

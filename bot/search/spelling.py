@@ -9,14 +9,15 @@ index has never seen is replaced by its closest indexed spellings.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.store.port import PaperStore
 from bot.text import plural_forms
 
-__all__ = ["corrections", "spelling_forms", "variants"]
+__all__ = ["corrections", "find_corrections", "spelling_forms", "variants"]
 
 _MIN_TYPO_LEN = 4
 
@@ -120,53 +121,61 @@ def corrections(term: str, vocabulary: Mapping[str, int], *, limit: int = 3) -> 
     neighbouring letters counts as one edit (optimal string alignment distance). Words
     found in more than one paper are tried first; only when none is close enough are
     the words of a single paper (the name of one model, say) tried.
+
+    This reads the whole of ``vocabulary``; a search asks its store for the candidates
+    instead (:func:`find_corrections`), which is how PostgreSQL uses its trigram index.
     """
-    if term in vocabulary or len(term) < _MIN_TYPO_LEN or term.isdigit():
+    if not _correctable(term, vocabulary):
         return ()
-    edits = 1 if len(term) <= 5 else 2
-    matches: list[tuple[str, float]] = []
-    for one_off in (False, True):
-        for words in _words_near_length(vocabulary, len(term), edits, one_off=one_off):
-            found = process.extract(
-                term, words, scorer=OSA.distance, score_cutoff=edits, limit=None
-            )
-            matches.extend((word, distance) for word, distance, _ in found)
-        if matches:
-            break
+    edits = _max_edits(term)
+    for common in (True, False):
+        words = [
+            word
+            for word, papers in vocabulary.items()
+            if (papers > 1) == common and abs(len(word) - len(term)) <= edits
+        ]
+        found = _closest(term, words, edits, vocabulary, limit)
+        if found:
+            return found
+    return ()
+
+
+async def find_corrections(
+    store: PaperStore, term: str, vocabulary: Mapping[str, int], *, limit: int = 3
+) -> tuple[str, ...]:
+    """``corrections`` of ``term``, from the candidates ``store`` offers for it (see
+    ``PaperStore.spelling_candidates``); ``vocabulary`` is the store's."""
+    if not _correctable(term, vocabulary):
+        return ()
+    edits = _max_edits(term)
+    for common in (True, False):
+        words = await store.spelling_candidates(term, max_edits=edits, common=common)
+        found = _closest(term, words, edits, vocabulary, limit)
+        if found:
+            return found
+    return ()
+
+
+def _correctable(term: str, vocabulary: Mapping[str, int]) -> bool:
+    return term not in vocabulary and len(term) >= _MIN_TYPO_LEN and not term.isdigit()
+
+
+def _max_edits(term: str) -> int:
+    return 1 if len(term) <= 5 else 2
+
+
+def _closest(
+    term: str, words: Sequence[str], edits: int, vocabulary: Mapping[str, int], limit: int
+) -> tuple[str, ...]:
+    """Those of ``words`` at the least distance from ``term`` (at most ``edits``), the
+    ones more papers use first."""
+    found = process.extract(term, words, scorer=OSA.distance, score_cutoff=edits, limit=None)
+    matches = [(word, distance) for word, distance, _ in found if not word.isdigit()]
     if not matches:
         return ()
-    # Only the closest spellings; among those, the ones more papers use.
     closest = min(distance for _word, distance in matches)
     ranked = sorted(
         (word for word, distance in matches if distance == closest),
         key=lambda word: (-vocabulary.get(word, 0), word),
     )
     return tuple(ranked[:limit])
-
-
-# The last vocabulary seen and its words by length, those of several papers and those
-# of one. Holding the vocabulary itself (not its id) means a new vocabulary after a
-# write can never be mistaken for the old one.
-_buckets: tuple[Mapping[str, int], dict[int, list[str]], dict[int, list[str]]] | None = None
-
-
-def _words_near_length(
-    vocabulary: Mapping[str, int], length: int, edits: int, *, one_off: bool
-) -> list[list[str]]:
-    """Indexed words within ``edits`` letters of ``length``, as lists by length: those
-    found in more than one paper, or with ``one_off`` those found in a single one.
-
-    A word found in a single paper is more often a name or a typo in the paper than
-    what someone meant to type, so they are a second choice; keeping them apart also
-    shrinks the first lists several times.
-    """
-    global _buckets
-    if _buckets is None or _buckets[0] is not vocabulary:
-        common: dict[int, list[str]] = {}
-        rare: dict[int, list[str]] = {}
-        for word, papers in vocabulary.items():
-            if not word.isdigit():
-                (common if papers > 1 else rare).setdefault(len(word), []).append(word)
-        _buckets = (vocabulary, common, rare)
-    by_length = _buckets[2] if one_off else _buckets[1]
-    return [by_length[n] for n in range(length - edits, length + edits + 1) if n in by_length]

@@ -123,6 +123,18 @@ class PaperStore(Protocol):
         """Every indexed token with the number of papers containing it."""
         ...
 
+    async def spelling_candidates(self, term: str, *, max_edits: int, common: bool) -> list[str]:
+        """Indexed words that may be ``term`` misspelt, for the caller to measure: words
+        within ``max_edits`` letters of its length, found in more than one paper when
+        ``common``, else in one; never a number.
+
+        A backend MAY return words farther off (SQLite returns every word of a length
+        within reach, from its vocabulary in memory) and MAY leave out words too unlike
+        ``term`` to be one edit or two away (PostgreSQL looks among the words that share
+        enough trigrams with it, by its ``pg_trgm`` index).
+        """
+        ...
+
     async def close(self) -> None: ...
 
 

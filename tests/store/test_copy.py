@@ -4,6 +4,7 @@ checked by counts, and the copy works as the original did."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bot.errors import StoreError
 from bot.models import Destination, Paper, Signal
 from bot.store import Store, TextQuery, open_store
 from bot.store.copy import TABLES, CopyableStore, Row, Table, copy_store
+from tests.conftest import postgres_schema
 from tests.store.records import ROOM, T0, digest, sub
 
 
@@ -37,13 +39,23 @@ async def fill(store: Store) -> None:
     await store.issue_state("state", expires_at=T0 + dt.timedelta(days=1))
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def target_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of each backend to copy into."""
+    if request.param == "postgres":
+        async with postgres_schema("copy") as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path}/copy.sqlite3"
+
+
 async def contents(store: CopyableStore) -> dict[str, list[Row]]:
     return {t.name: await store.rows(t, after=None, limit=10_000) for t in TABLES}
 
 
-async def test_every_table_is_copied_and_the_copy_works(store: Store, tmp_path: Path) -> None:
+async def test_every_table_is_copied_and_the_copy_works(store: Store, target_url: str) -> None:
     await fill(store)
-    async with open_store(f"sqlite:///{tmp_path}/copy.sqlite3") as target:
+    async with open_store(target_url) as target:
         report = await copy_store(store, target, batch=7)
         assert report.complete and all(report.source[t.name] > 0 for t in TABLES)
         assert await contents(target) == await contents(store)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -201,13 +202,11 @@ async def test_tokens_with_fts_syntax_are_only_text(store: PaperStore) -> None:
 
 
 async def test_a_failed_write_leaves_nothing(
-    store: PaperStore, monkeypatch: pytest.MonkeyPatch
+    store: PaperStore, break_upvote_history: Callable[[], None]
 ) -> None:
     await store.upsert_papers([paper("2601.00001")], observed_at=T0)
-    import bot.store.sqlite._papers as backend
-
     # Make the second statement of the write fail, after the first has run.
-    monkeypatch.setattr(backend, "_HISTORY_UPSERT", "INSERT INTO no_such_table VALUES (?, ?, ?)")
+    break_upvote_history()
     with pytest.raises(StoreError):
         await store.upsert_papers([paper("2601.00002"), paper("2601.00003")], observed_at=T0)
     assert await store.count_papers() == 1

@@ -46,8 +46,9 @@ async def test_another_task_sees_rows_only_once_committed(store: Store) -> None:
 
 
 async def test_a_big_import_half_way_through_is_invisible(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    store = sqlite_store
     await store.upsert_papers([paper("2501.00001", "Pulsar timing")], observed_at=T0)
     halfway, resume = asyncio.Event(), asyncio.Event()
     executemany = aiosqlite.Connection.executemany
@@ -73,19 +74,19 @@ async def test_a_big_import_half_way_through_is_invisible(
     assert await store.count_papers() == 1201
 
 
-def _held_back(monkeypatch: pytest.MonkeyPatch, sql_part: str) -> asyncio.Event:
-    """Make the next read whose SQL holds ``sql_part`` return only once the event is set:
-    its rows are read first, so a commit meanwhile is not in them."""
+def _held_back(monkeypatch: pytest.MonkeyPatch, store: Store, sql_part: str) -> asyncio.Event:
+    """Make the store's next read whose SQL holds ``sql_part`` return only once the event
+    is set: its rows are read first, so a commit meanwhile is not in them."""
     release = asyncio.Event()
-    fetch = aiosqlite.Connection.execute_fetchall
+    rows = store._rows  # type: ignore[attr-defined]
 
-    async def held(self: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
-        rows = await fetch(self, sql, params)
+    async def held(sql: str, *args: Any, **kwargs: Any) -> Any:
+        found = await rows(sql, *args, **kwargs)
         if sql_part in sql and not release.is_set():
             await release.wait()
-        return rows
+        return found
 
-    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", held)
+    monkeypatch.setattr(store, "_rows", held)
     return release
 
 
@@ -93,7 +94,7 @@ async def test_a_vocabulary_loaded_across_a_commit_is_not_kept_stale(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await store.upsert_papers([paper("2601.00001")], observed_at=T0)
-    release = _held_back(monkeypatch, "papers_vocab")
+    release = _held_back(monkeypatch, store, "SELECT term, doc")
     loading = asyncio.create_task(store.vocabulary())
     await asyncio.sleep(0.05)  # it has read the vocabulary without the next paper
     await store.upsert_papers([paper("2601.00002", "Zeppelin flight")], observed_at=T0)
@@ -107,7 +108,7 @@ async def test_a_vocabulary_loaded_across_a_commit_is_not_kept_stale(
 async def test_a_count_taken_across_a_commit_is_not_kept_stale(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release = _held_back(monkeypatch, "count(*)")
+    release = _held_back(monkeypatch, store, "count(*)")
     counting = asyncio.create_task(store.count_papers())
     await asyncio.sleep(0.05)
     await store.upsert_papers([paper("2601.00001")], observed_at=T0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-import bot.store.sqlite._papers as backend
 from bot.errors import StoreError
 from bot.models import (
     DeliveryStatus,
@@ -66,7 +66,7 @@ async def test_an_exception_rolls_back_every_write_of_the_transaction(store: Sto
 
 
 async def test_a_failed_write_caught_inside_a_transaction_undoes_only_itself(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, break_upvote_history: Callable[[], None]
 ) -> None:
     inbox = Destination("slack", "T1", "", "U7")
     await store.add_subscription(sub(destination=inbox, owner="U7"))
@@ -76,7 +76,7 @@ async def test_a_failed_write_caught_inside_a_transaction_undoes_only_itself(
         with pytest.raises(StoreError):
             await store.add_subscription(sub(destination=inbox, owner="U7"))  # one DM each
         # The papers are written, then their upvote history fails: none of it stays.
-        monkeypatch.setattr(backend, "_HISTORY_UPSERT", "INSERT INTO no_such_table VALUES (?)")
+        break_upvote_history()
         with pytest.raises(StoreError, match="could not save 1 papers"):
             await store.upsert_papers([paper("2601.00009", "Zeppelin flight")], observed_at=T0)
         monkeypatch.undo()
@@ -168,7 +168,8 @@ async def test_a_statement_the_database_refuses_is_a_store_error(tmp_path: Path)
         assert d is not None and d.status is DeliveryStatus.PENDING
 
 
-async def test_a_commit_the_database_refuses_is_a_store_error(store: Store) -> None:
+async def test_a_commit_the_database_refuses_is_a_store_error(sqlite_store: Store) -> None:
+    store = sqlite_store
     with pytest.raises(StoreError, match="FOREIGN KEY"):
         async with store.transaction():
             # Reaches the error path: the foreign key is checked at commit, not before.

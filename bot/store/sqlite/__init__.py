@@ -21,6 +21,7 @@ from bot.store.sqlite._discussions import DiscussionTables
 from bot.store.sqlite._installations import InstallationTables
 from bot.store.sqlite._papers import PaperTables
 from bot.store.sqlite._signals import SignalTables
+from bot.store.sqlite._spelling import Spelling
 from bot.store.sqlite._subscriptions import SubscriptionTables
 from bot.store.sqlite._text_search import TextSearch
 from bot.store.sqlite.migrations import apply_migrations
@@ -33,6 +34,7 @@ _BUSY_MS = 5000
 
 
 class SqliteStore(
+    Spelling,  # before PaperTables, whose vocabulary it reads
     PaperTables,
     TextSearch,
     SubscriptionTables,

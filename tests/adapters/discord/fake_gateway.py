@@ -120,6 +120,7 @@ class FakeGateway:
     rest: FakeDiscord
     shards: int = 1  # what GET /gateway/bot recommends; discord.py opens that many
     sockets: dict[int, web.WebSocketResponse] = field(default_factory=dict)  # by shard
+    total: int = 1  # the shard count the clients IDENTIFY with (several processes' shards)
     identified: list[list[int]] = field(default_factory=list)  # each IDENTIFY's shard
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # every shard is READY
     synced: list[dict[str, Any]] = field(default_factory=list)
@@ -204,6 +205,7 @@ class FakeGateway:
         """READY for one shard, then GUILD_CREATE for the guild if this shard has it."""
         shard_id, count = shard
         self.identified.append(shard)
+        self.total = count
         self.sockets[shard_id] = ws
         mine = shard_of(GUILD, count) == shard_id
         await self.dispatch(
@@ -229,7 +231,7 @@ class FakeGateway:
         use: the shard of the event's guild, shard 0 for DMs."""
         if shard is None:
             guild = data.get("guild_id")
-            shard = shard_of(guild, len(self.sockets)) if guild else 0
+            shard = shard_of(guild, self.total) if guild else 0
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
         await self.sockets[shard].send_str(json.dumps(frame))
 
