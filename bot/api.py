@@ -10,6 +10,7 @@ an adapter's business: an import contract in pyproject.toml keeps it so.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -34,7 +35,7 @@ from bot.commands import (
 from bot.commands import invocation as named_invocation
 from bot.delivery.digest import DigestBuilder, Due, render_digest
 from bot.delivery.scheduler import Scheduler
-from bot.errors import InvalidInput, NotFound, SourceError, UserError
+from bot.errors import InvalidInput, NotFound, SourceError, StoreError, UserError
 from bot.ids import parse_arxiv_id
 from bot.models import (
     ActionKind,
@@ -360,6 +361,19 @@ class PaperService:
 
     def help(self, syntax: Syntax = TEXT) -> Reply:
         return Reply(text=help_text(syntax), title="paperbot commands")
+
+    async def health(self, *, timeout: float = 5.0) -> str:
+        """The database's health, as `paperbot health` and `GET /health` report it:
+        ``"ok"`` when it answers a trivial query within ``timeout`` seconds, else what
+        failed, in one line."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._store.get_meta("health")
+        except StoreError as exc:
+            return str(exc)
+        except TimeoutError:
+            return f"no answer within {timeout:g} s"
+        return "ok"
 
 
 _PAGE = re.compile(r"\bpage:\S*", re.IGNORECASE)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.cli.db import add_db_parser
+from adapters.cli.health import add_health_parser
 from adapters.cli.progress import progress_bar
 from adapters.cli.wiring import build_scheduler, open_app
 from adapters.console import render_reply, run_console
@@ -94,9 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="the file to write (.xz compresses), or - for standard output")
     p.set_defaults(run=export_papers)
     add_db_parser(sub)
+    add_health_parser(sub)
     p = sub.add_parser("run", help="run a chat platform bot")
     p.add_argument("platform", choices=["discord", "slack"])
     p.add_argument("--port", type=_port, default=3000, help="Slack HTTP mode port")
+    p.add_argument(
+        "--health-port",
+        type=_port,
+        help="also serve GET /health on this port (for Discord and Slack Socket Mode, "
+        "which serve no HTTP otherwise)",
+    )
     p.set_defaults(run=run_bot)
     return parser
 
@@ -255,6 +263,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
                 app.store,
                 slack,
                 port=args.port,
+                health_port=args.health_port,
                 scheduler_for=lambda port: build_scheduler(app, port),
             )
         return 0
@@ -262,7 +271,10 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     discord_settings = load_discord()  # before opening anything: fail fast, naming it
     async with open_app(settings) as app:
         await run_discord(
-            app.service, discord_settings, scheduler_for=lambda port: build_scheduler(app, port)
+            app.service,
+            discord_settings,
+            health_port=args.health_port,
+            scheduler_for=lambda port: build_scheduler(app, port),
         )
     return 0
 

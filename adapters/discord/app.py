@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
 from adapters.discord.commands import build_commands, caller_of, send_reply
+from adapters.discord.health import serve_health
 from adapters.discord.outbound import DiscordOutbound
 from adapters.discord.render import NO_MENTIONS, card_embed
 from adapters.discord.syntax import DISCORD
@@ -119,6 +120,8 @@ class PaperBot(discord.AutoShardedClient):
         self._scheduler_for = scheduler_for
         self._scheduler_task: asyncio.Task[None] | None = None
         self._said_up = False
+        # Where GET /health is served (run_discord --health-port), for the "up" line.
+        self.health_port: int | None = None
 
     async def setup_hook(self) -> None:
         if self.shard_ids is not None:
@@ -149,12 +152,13 @@ class PaperBot(discord.AutoShardedClient):
         else:
             count = self.shard_count or 1
             shards = f"{count} shard{'s' * (count > 1)}"
+        health = f"; health at port {self.health_port}" if self.health_port is not None else ""
         invite = (
             f"; invite it with {invite_url(self.application_id)}" if self.application_id else ""
         )
         print(
             f"paperbot: Discord bot {self.user} is up on {shards}, "
-            f"in {len(self.guilds)} server{'s' * (len(self.guilds) != 1)}{invite}",
+            f"in {len(self.guilds)} server{'s' * (len(self.guilds) != 1)}{health}{invite}",
             flush=True,
         )
 
@@ -228,11 +232,14 @@ async def run_discord(
     settings: DiscordSettings,
     *,
     scheduler_for: Callable[[Outbound], Scheduler] | None = None,
+    health_port: int | None = None,
+    host: str = "0.0.0.0",
 ) -> None:
-    """Run until stopped: log in, sync commands, post on schedule.
+    """Run until stopped: log in, sync commands, post on schedule; with ``health_port``,
+    serve ``GET /health`` there from before logging in.
 
-    Raises ``PaperbotError`` when Discord cannot be reached and ``ConfigError`` when it
-    refuses the token.
+    Raises ``PaperbotError`` when Discord cannot be reached or the health port cannot
+    be served, and ``ConfigError`` when Discord refuses the token.
     """
     assert settings.token is not None  # load_discord checked it
     use_api_url(settings.api_url)
@@ -246,7 +253,10 @@ async def run_discord(
         **shard_options(settings.shards),
     )
     try:
-        async with bot:
+        async with bot, contextlib.AsyncExitStack() as stack:
+            if health_port is not None:
+                serving = serve_health(bot, service, host, health_port)
+                bot.health_port = await stack.enter_async_context(serving)
             await bot.start(settings.token.get_secret_value())
     except aiohttp.ClientConnectorError as exc:  # refused, no route, DNS
         reason = exc.os_error.strerror or exc.os_error

@@ -18,6 +18,13 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.health import (
+    HEALTH_PATH,
+    Connected,
+    Handler,
+    health_handler,
+    serve_health,
+)
 from adapters.slack.installation_store import DatabaseStateStore, PaperbotInstallationStore
 from adapters.slack.listeners import register
 from adapters.slack.outbound import ClientFor, SlackOutbound
@@ -118,9 +125,15 @@ def build_slack(service: PaperService, store: InstallationStore, slack: SlackSet
 
 
 @asynccontextmanager
-async def serve_http(bolt: AsyncApp, host: str, port: int) -> AsyncIterator[int]:
-    """Serve ``POST /slack/events`` (and the OAuth pages) until exit; yields the port."""
-    runner = web.AppRunner(bolt.web_app(path=EVENTS_PATH, port=port))
+async def serve_http(
+    bolt: AsyncApp, host: str, port: int, *, health: Handler | None = None
+) -> AsyncIterator[int]:
+    """Serve ``POST /slack/events`` (and the OAuth pages, and ``GET /health`` when given
+    its handler) until exit; yields the port."""
+    app = bolt.web_app(path=EVENTS_PATH, port=port)
+    if health is not None:
+        app.router.add_get(HEALTH_PATH, health)
+    runner = web.AppRunner(app)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -133,8 +146,9 @@ async def serve_http(bolt: AsyncApp, host: str, port: int) -> AsyncIterator[int]
 
 
 @asynccontextmanager
-async def serve_socket(bolt: AsyncApp, slack: SlackSettings) -> AsyncIterator[None]:
-    """Connect to Slack over Socket Mode until exit (no public URL needed)."""
+async def serve_socket(bolt: AsyncApp, slack: SlackSettings) -> AsyncIterator[Connected]:
+    """Connect to Slack over Socket Mode until exit (no public URL needed); yields
+    whether the socket is still connected, for ``GET /health``."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     if slack.app_token is None:
@@ -158,7 +172,7 @@ async def serve_socket(bolt: AsyncApp, slack: SlackSettings) -> AsyncIterator[No
     await handler.connect_async()
     log.info("connected to Slack over Socket Mode")
     try:
-        yield
+        yield handler.client.is_connected
     finally:
         await handler.close_async()
 
@@ -170,32 +184,40 @@ async def run_slack(
     *,
     scheduler_for: Callable[[Outbound], Scheduler],
     port: int = 3000,
+    health_port: int | None = None,
     host: str = "0.0.0.0",
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run the bot and its daily posts in this process until ``stop`` is set.
 
-    Says on standard output when it is up. Raises ``PaperbotError`` when Slack cannot
-    be reached (Socket Mode) or the port cannot be served (HTTP).
+    HTTP mode answers ``GET /health`` on its port; ``health_port`` serves it (also) on
+    a port of its own, the only way to ask a Socket Mode app. Says on standard output
+    when it is up. Raises ``PaperbotError`` when Slack cannot be reached (Socket Mode)
+    or a port cannot be served.
     """
     bot = build_slack(service, store, slack)
     scheduler = scheduler_for(bot.outbound)
     stop = stop or asyncio.Event()
-    if slack.socket_mode:
-        async with serve_socket(bot.bolt, slack):
-            print("paperbot: Slack app is up in Socket Mode", flush=True)
-            await scheduler.run(stop)
-        return
     async with contextlib.AsyncExitStack() as stack:
-        try:
-            bound = await stack.enter_async_context(serve_http(bot.bolt, host, port))
-        except OSError as exc:  # the port is taken, or not ours to use
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            raise PaperbotError(f"cannot serve Slack events on port {port}: {reason}") from None
-        install = f"; workspaces install it at {INSTALL_PATH}" if slack.oauth else ""
-        print(
-            f"paperbot: Slack app is up in HTTP mode on port {bound} "
-            f"(events at POST {EVENTS_PATH}){install}",
-            flush=True,
-        )
+        if slack.socket_mode:
+            connected = await stack.enter_async_context(serve_socket(bot.bolt, slack))
+            health = health_handler(service, connected)
+            up = "paperbot: Slack app is up in Socket Mode"
+        else:
+            health = health_handler(service)
+            try:
+                serving = serve_http(bot.bolt, host, port, health=health)
+                bound = await stack.enter_async_context(serving)
+            except OSError as exc:  # the port is taken, or not ours to use
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                raise PaperbotError(f"cannot serve Slack events on port {port}: {reason}") from None
+            install = f"; workspaces install it at {INSTALL_PATH}" if slack.oauth else ""
+            up = (
+                f"paperbot: Slack app is up in HTTP mode on port {bound} "
+                f"(events at POST {EVENTS_PATH}){install}"
+            )
+        if health_port is not None:
+            checked = await stack.enter_async_context(serve_health(health, host, health_port))
+            up += f"; health at port {checked}"
+        print(up, flush=True)
         await scheduler.run(stop)
