@@ -35,6 +35,7 @@ class Sink:
     url: str = ""
     posts: Counter[str] = field(default_factory=Counter)
     by: Counter[str] = field(default_factory=Counter)
+    lookups: int = 0  # history reads: a sender checking an interrupted post
 
     async def post(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -44,6 +45,7 @@ class Sink:
         return web.json_response({"ok": True})
 
     async def history(self, request: web.Request) -> web.Response:
+        self.lookups += 1
         return web.json_response({"found": request.query["key"] in self.posts})
 
 
@@ -131,6 +133,12 @@ async def test_three_replicas_one_killed_every_digest_exactly_once(
     victim.send_signal(signal.SIGKILL)
     codes = await asyncio.wait_for(asyncio.gather(*(r.wait() for r in replicas)), 180)
     assert codes[0] == -signal.SIGKILL and codes[1:] == [0, 0]
+    # What a person reproducing it sees with pytest -s: who posted how many.
+    twice = sum(n > 1 for n in sink.posts.values())
+    print(
+        f"delivered {len(sink.posts)}/{SUBSCRIPTIONS}, twice {twice}, by {dict(sink.by)}, "
+        f"interrupted posts checked {sink.lookups}"
+    )
     assert len(sink.posts) == SUBSCRIPTIONS  # none missing
     assert max(sink.posts.values()) == 1  # none twice
     async with open_store(postgres_url) as store:
