@@ -279,7 +279,10 @@ class Scheduler:
     ) -> bool:
         """Send one message and record the outcome; True to send it again in this tick."""
         d = message.delivery
-        if d.interrupted and await self._already_sent(message):
+        # Interrupted, it may have gone out; tried before, part of it may have (a long
+        # post takes several messages), perhaps from another process that no longer
+        # remembers it: the platform's history says, and the port finishes the rest.
+        if (d.interrupted or d.attempts) and await self._already_sent(message):
             await self.store.mark_sent(d.id, now=self._clock())
             report.recovered += 1
             return False

@@ -183,3 +183,28 @@ async def test_after_a_crash_half_way_only_the_missing_part_is_posted(slack: Har
     assert (await restarted.send(message)).outcome is Outcome.DELIVERED
     assert _parts_posted(slack, "C1") == [0, 1]
     assert await restarted.already_sent(message) is True
+
+
+async def test_a_retry_another_replica_claims_finishes_the_post_it_did_not_start(
+    slack: Harness,
+) -> None:
+    """Replica A posts part 1 of 2 and fails; replica B, which knows nothing of it, takes
+    the retry from the database and posts part 2 only."""
+    await slack.store.add_subscription(
+        Subscription(id=0, destination=Destination("slack", "T1", "C1"), owner="U1",
+                     count=25, weekdays=frozenset(range(7)), created_at=NOW)
+    )  # fmt: skip
+    clock = FakeClock(NEXT_MORNING)
+    papers = await slack.store.papers_between(dt.date(2026, 6, 25), dt.date(2026, 7, 1))
+    assert len(papers) >= 20  # a post of two messages
+    slack.fake.fail("chat.postMessage", "internal_error", after=1)
+    replica_a = Scheduler(
+        slack.store, slack.bot.outbound, clock=clock, sleep=clock.sleep, owner="a"
+    )
+    report = await replica_a.tick()
+    assert report.retried == 1 and _parts_posted(slack, "C1") == [0]
+    clock.advance(minutes=2)
+    fresh_port = type(slack.bot.outbound)(slack.bot.outbound._client_for)
+    replica_b = Scheduler(slack.store, fresh_port, clock=clock, sleep=clock.sleep, owner="b")
+    report = await replica_b.tick()
+    assert report.sent == 1 and _parts_posted(slack, "C1") == [0, 1]  # each message once
