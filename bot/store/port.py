@@ -243,7 +243,8 @@ class DeliveryStore(Protocol):
         """Called once by a process that runs the scheduler. A backend whose deliveries
         cannot be shared between processes MUST raise ``StoreError`` when another process
         already runs one on the same database (saying to use PostgreSQL for replicas);
-        one that can share them does nothing."""
+        one that can share them lets it run, and MAY end at once the claims of owners it
+        knows to be gone (PostgreSQL: whose process no longer holds their lock)."""
         ...
 
     async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None: ...

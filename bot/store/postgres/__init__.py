@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -45,8 +46,8 @@ _SERVER_SETTINGS = {
 
 
 class PostgresStore(
+    TextSearch,  # before PaperTables, whose vocabulary it reads
     PaperTables,
-    TextSearch,
     Spelling,
     SubscriptionTables,
     DeliveryTables,
@@ -67,6 +68,10 @@ class PostgresStore(
         ``pool_size`` connections (at least two: a transaction holds one while other
         tasks read)."""
         where = _describe(url)
+
+        def connect() -> Any:
+            return asyncpg.connect(url, timeout=CONNECT_TIMEOUT, server_settings=_SERVER_SETTINGS)
+
         try:
             pool = await asyncpg.create_pool(
                 url,
@@ -90,7 +95,7 @@ class PostgresStore(
         except BaseException:
             await pool.close()
             raise
-        store = cls(pool)
+        store = cls(pool, connect)
         try:
             yield store
         finally:
@@ -99,6 +104,12 @@ class PostgresStore(
     async def close(self) -> None:
         """Close every connection of the pool; closing twice is harmless."""
         try:
+            if self._lock_conn is not None:
+                # At once, not when the server notices the connection gone: the next
+                # scheduler to start may take this one's claims.
+                await self._lock_conn.execute("SELECT pg_advisory_unlock_all()")
+                await self._lock_conn.close()
+                self._lock_conn = None
             await self._pool.close()
         except DB_ERRORS as exc:
             raise StoreError(f"could not close the database: {exc}") from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -55,8 +55,14 @@ class Connections:
     connection outside the transaction.
     """
 
-    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool[Any], connect: Callable[[], Awaitable[asyncpg.Connection[Any]]]
+    ) -> None:
         self._pool = pool
+        self._connect = connect
+        # Apart from the pool, held while the store is open: the scheduler's lock.
+        self._lock_conn: asyncpg.Connection[Any] | None = None
+        self._session_lock_turn = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         self._tx: _Transaction | None = None
         # Moved on entering and on leaving each commit that updates a cache, so odd during
@@ -183,6 +189,14 @@ class Connections:
         await self._control(f"RELEASE SAVEPOINT {name}")
         # The statement that failed is undone with the savepoint: the rest stands.
         tx.failed = failed
+
+    async def _session_lock(self, sql: str, *params: Any) -> None:
+        """Run ``sql`` (taking a session lock) on a connection of the store's own, outside
+        the pool, kept while the store is open: the lock lasts as long."""
+        async with self._session_lock_turn:  # one statement at a time on it
+            if self._lock_conn is None or self._lock_conn.is_closed():
+                self._lock_conn = await self._connect()
+            await self._lock_conn.execute(sql, *params)
 
     def _forget_caches(self) -> None:
         """Drop what is cached from the database (a backend's tables say what)."""

@@ -55,6 +55,9 @@ def _row_to_delivery(row: Sequence[object]) -> Delivery:
     )
 
 
+# The advisory locks (this key, hashtext(owner)) schedulers hold while they run.
+_OWNERS = 7422
+
 # Claimable: pending or a due retry, and never claimed, claimed by this owner (a batch it
 # left unfinished), or a claim whose lease ended. Rows another process is claiming this
 # very moment are skipped, not waited for; each row's status and claimant before the
@@ -181,7 +184,28 @@ class DeliveryTables(Connections):
         return {key: until for key, until in await self._rows(sql, (wanted, now))}
 
     async def reserve_scheduler(self, owner: str) -> None:
-        """Any number of processes may run the scheduler here: claims keep them apart."""
+        """Any number of processes may run the scheduler here: claims keep them apart.
+
+        Each scheduler holds a lock named after it for as long as its store is open, on a
+        connection of its own, which PostgreSQL drops when that process dies. The claims
+        of an owner whose lock nobody holds end now, not when their lease runs out: its
+        process died (or the owner never ran a scheduler, and no lease protects it).
+        """
+        try:
+            await self._session_lock(f"SELECT pg_try_advisory_lock({_OWNERS}, hashtext($1))", owner)
+        except DB_ERRORS as exc:
+            raise StoreError(f"cannot run the scheduler on this database: {exc}") from exc
+        async with self.transaction():
+            await self._write(
+                "UPDATE deliveries SET claimed_until = NULL WHERE status = 'pending'"
+                " AND claimed_by <> '' AND claimed_by <> $1 AND claimed_until IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
+                f" AND l.granted AND l.classid = {_OWNERS} AND l.objsubid = 2"
+                " AND l.objid::bigint = (hashtext(claimed_by)::bigint & 4294967295)"
+                " AND l.database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database()))",
+                (owner,),
+            )
 
     async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None:
         async with self.transaction():

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from dataclasses import replace
 
 from bot.errors import StoreError
 from bot.store.port import TextQuery
-from bot.store.postgres._connections import Connections
+from bot.store.postgres._papers import PaperTables
 from bot.store.postgres._vectors import WEIGHTS, indexable, lexeme
 
 __all__ = ["TextSearch"]
@@ -28,14 +29,17 @@ _TITLES_RANK = "'{0, 0, 0.4, 1}'::float4[]"
 _FULL_RANK = "'{0.5, 0, 0.5, 1}'::float4[]"
 
 
-class TextSearch(Connections):
+class TextSearch(PaperTables):
     """The full-text search part of ``PostgresStore`` (reads only)."""
 
     async def text_search(self, query: TextQuery, *, limit: int) -> list[tuple[str, float]]:
         titles_only = bool(query.columns) and set(query.columns) <= {"title", "authors"}
         # The titles vector needs no weights for both its columns: it holds nothing else.
         whole = set(query.columns) == {"title", "authors"}
-        matched = _tsquery(replace(query, columns=(), excluded=()) if whole else query, titles_only)
+        parts: list[_Part] = []
+        matched = _tsquery(
+            replace(query, columns=(), excluded=()) if whole else query, titles_only, parts
+        )
         where, params = _filters(query)
         if matched is None:
             return []  # a word no paper can hold (longer than any lexeme)
@@ -43,13 +47,25 @@ class TextSearch(Connections):
             vector, weights = ("p.titles", _TITLES_RANK) if titles_only else ("p.doc", _FULL_RANK)
             params.append(matched)
             q = f"${len(params)}::tsquery"
+            score = f"ts_rank({weights}, {vector}, {q})"
+            if len(parts) > 1:
+                # ts_rank knows no rarity: weigh each word's rank by its IDF, as BM25 does,
+                # so a rare title word counts for more than two common ones.
+                idf = await self._idf(parts)
+                terms = []
+                for (part, _), weight in zip(parts, idf, strict=True):
+                    params.append(part)
+                    terms.append(
+                        f"{weight:.4f} * ts_rank({weights}, {vector}, ${len(params)}::tsquery)"
+                    )
+                score = " + ".join(terms)
             if titles_only and query.excluded and (excluded := _excluded(query)):
                 # An excluded word is excluded from the whole paper, abstract included.
                 params.append(excluded)
                 where.append(f"NOT p.doc @@ ${len(params)}::tsquery")
             params.append(limit)
             sql = (
-                f"SELECT p.id, ts_rank({weights}, {vector}, {q}) AS score FROM papers p"
+                f"SELECT p.id, {score} AS score FROM papers p"
                 f" WHERE {vector} @@ {q}{''.join(' AND ' + w for w in where)}"
                 f" ORDER BY score DESC, p.id LIMIT ${len(params)}"
             )
@@ -74,6 +90,31 @@ class TextSearch(Connections):
             raise
         return [(pid, float(score)) for pid, score in rows]
 
+    async def _idf(self, parts: list[_Part]) -> list[float]:
+        """BM25's inverse document frequency of each part (its tokens' papers together)."""
+        tokens = sorted({t for _, ts in parts for t in ts})
+        known = self._vocabulary if not self._owns_transaction() else None
+        if known is None:
+            rows = await self._rows(
+                "SELECT term, docs FROM vocabulary WHERE term = ANY($1::text[])", (tokens,)
+            )
+            known = {term: docs for term, docs in rows}
+        n = await self.count_papers()
+        idf = []
+        for part, ts in parts:
+            df = min(n, sum(known.get(t, 0) for t in ts))
+            weight = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            if " | " in part:
+                # ts_rank divides an OR's rank by its number of words: a word's spelling
+                # corrections must not make the word count for less.
+                weight *= part.count(" | ") + 1
+            idf.append(weight)
+        return idf
+
+
+# One scored part of a query (a group, a phrase, a name) and the tokens it counts.
+_Part = tuple[str, tuple[str, ...]]
+
 
 def _term(token: str, weights: str, prefix: bool = False) -> str | None:
     if not indexable(token):
@@ -85,9 +126,10 @@ def _any(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
 
 
-def _tsquery(q: TextQuery, titles_only: bool) -> str | None:
+def _tsquery(q: TextQuery, titles_only: bool, scored: list[_Part]) -> str | None:
     """The tsquery of ``q``'s words, phrases, authors and exclusions ("" when it has
-    none of the first three; None when it can match nothing)."""
+    none of the first three; None when it can match nothing). Each part that counts
+    towards a paper's score is added to ``scored``."""
     weights = "".join(sorted({WEIGHTS[c] for c in q.columns}))
     groups: list[str] = []
     for i, group in enumerate(q.groups):
@@ -96,6 +138,7 @@ def _tsquery(q: TextQuery, titles_only: bool) -> str | None:
         kept = [a for a in alts if a]
         if kept:
             groups.append(_any(kept))
+            scored.append((groups[-1], group))
         elif not q.match_any and not q.min_groups:
             return None
     phrases = []
@@ -105,6 +148,7 @@ def _tsquery(q: TextQuery, titles_only: bool) -> str | None:
             return None
         if terms:
             phrases.append("(" + " <-> ".join(t for t in terms if t) + ")")
+            scored.append((phrases[-1], phrase))
     if q.match_any and groups:
         words = ["(" + " | ".join(groups) + ")"]
     elif 0 < q.min_groups < len(groups):
@@ -122,6 +166,7 @@ def _tsquery(q: TextQuery, titles_only: bool) -> str | None:
             return None
         if terms:
             parts.append("(" + " <-> ".join(t for t in terms if t) + ")")
+            scored.append((parts[-1], name))
     if not parts:
         return "" if not (q.groups or q.phrases or q.authors) else None
     expr = " & ".join(parts)

@@ -211,14 +211,18 @@ MIGRATIONS: dict[int, str] = {
 
 async def apply_migrations(conn: asyncpg.pool.PoolConnectionProxy[Any]) -> list[int]:
     """Apply every migration not yet recorded, in order; return the numbers applied."""
-    if await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
-        done = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+    # The records of this schema (the first of search_path), never those of one further
+    # down the path that a table name alone would find.
+    schema = await conn.fetchval("SELECT quote_ident(current_schema())")
+    records = f"{schema}.schema_migrations"
+    if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", records):
+        done = {r[0] for r in await conn.fetch(f"SELECT version FROM {records}")}
         if done >= MIGRATIONS.keys():
             return []  # the usual start: nothing to do, no lock to wait for
     async with conn.transaction():
         await conn.execute(_LOCK)
         await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            f"CREATE TABLE IF NOT EXISTS {records} ("
             " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
     applied = []
@@ -226,13 +230,11 @@ async def apply_migrations(conn: asyncpg.pool.PoolConnectionProxy[Any]) -> list[
         async with conn.transaction():
             # Under the lock, the records say what another process has done meanwhile.
             await conn.execute(_LOCK)
-            done = await conn.fetchval(
-                "SELECT count(*) FROM schema_migrations WHERE version = $1", number
-            )
+            done = await conn.fetchval(f"SELECT count(*) FROM {records} WHERE version = $1", number)
             if done:
                 continue
             await conn.execute(MIGRATIONS[number])
-            await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", number)
+            await conn.execute(f"INSERT INTO {records}(version) VALUES ($1)", number)
         log.info("applied database migration %d", number)
         applied.append(number)
     return applied
