@@ -9,7 +9,7 @@ import os
 import secrets
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -36,12 +36,8 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}search_path={schema},public"
 
 
-@asynccontextmanager
-async def postgres_schema(prefix: str = "test") -> AsyncIterator[str]:
-    """A new, empty schema of the test database, dropped afterwards: the URL of a store
-    in it. Skips the test when no test server is named."""
-    if not POSTGRES_URL:
-        pytest.skip(NO_POSTGRES)
+async def create_schema(prefix: str) -> str:
+    """A new, empty schema of the test database: its name."""
     import asyncpg  # the postgres extra, which the test extra brings
 
     schema = f"paperbot_{prefix}_{secrets.token_hex(4)}"
@@ -51,10 +47,32 @@ async def postgres_schema(prefix: str = "test") -> AsyncIterator[str]:
         # (and every other schema's trigram index) with it.
         await admin.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
         await admin.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await admin.close()
+    return schema
+
+
+async def drop_schema(schema: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def postgres_schema(prefix: str = "test") -> AsyncIterator[str]:
+    """A new, empty schema of the test database, dropped afterwards: the URL of a store
+    in it. Skips the test when no test server is named."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    schema = await create_schema(prefix)
+    try:
         yield with_search_path(POSTGRES_URL, schema)
     finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
+        await drop_schema(schema)
 
 
 @pytest.fixture
@@ -98,6 +116,27 @@ def snapshot_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     asyncio.run(build())
     return url
+
+
+@pytest.fixture(scope="session")
+def postgres_snapshot() -> Iterator[str]:
+    """A PostgreSQL schema holding the bundled snapshot, built once per test run (skipped
+    without a test server); its URL."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    schema = asyncio.run(create_schema("snapshot"))
+    url = with_search_path(POSTGRES_URL, schema)
+
+    async def build() -> None:
+        async with open_store(url) as s:
+            report = await load_snapshot_if_empty(s, now=NOW)
+            assert report is not None and report.counts.new > 10_000
+
+    try:
+        asyncio.run(build())
+        yield url
+    finally:
+        asyncio.run(drop_schema(schema))
 
 
 @pytest.fixture

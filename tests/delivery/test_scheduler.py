@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import replace
 
 import pytest
@@ -17,6 +19,7 @@ from bot.delivery.scheduler import Scheduler
 from bot.errors import SourceUnavailable
 from bot.models import Destination, Paper, Signal, Source, Subscription
 from bot.store import Store, open_store
+from tests.conftest import postgres_schema
 from tests.fakes import FakeClock, FakeOutbound
 
 MONDAY = dt.date(2026, 6, 1)
@@ -46,9 +49,14 @@ def papers_for(day: dt.date, n: int = 6) -> list[Paper]:
     ]
 
 
-@pytest.fixture
-async def store() -> Store:
-    async with open_store("sqlite://") as s:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """Three weeks of papers, on each backend (PostgreSQL given a test server)."""
+    async with AsyncExitStack() as stack:
+        url = "sqlite://"
+        if request.param == "postgres":
+            url = await stack.enter_async_context(postgres_schema("scheduler"))
+        s = await stack.enter_async_context(open_store(url))
         for offset in range(-7, 14):
             day = MONDAY + dt.timedelta(days=offset)
             await s.upsert_papers(papers_for(day), observed_at=at(day, 23))
@@ -339,7 +347,9 @@ async def test_a_crash_mid_send_neither_loses_nor_repeats(
     with pytest.raises(Crash):
         await scheduler(store, port, clock).tick()
     port.send = real_send  # type: ignore[method-assign]
-    clock.advance(minutes=1)
+    # Past the lease: here the dead sender's store is still open, so PostgreSQL, which
+    # serves live replicas too, cannot know it died (SQLite ends its claims at once).
+    clock.advance(minutes=6)
     report = await scheduler(store, port, clock).tick()  # a new process
     assert len(port.sent) == 1
     assert report.recovered == int(when == "after send")

@@ -197,8 +197,15 @@ async def test_text_query_features(store: PaperStore) -> None:
 
 async def test_tokens_with_fts_syntax_are_only_text(store: PaperStore) -> None:
     await store.upsert_papers([paper()], observed_at=T0)
-    for token in ['"', "NEAR(", "*", "AND", "OR", "NOT", "title:", ")", "^"]:
+    hostile = ['"', "NEAR(", "*", "AND", "OR", "NOT", "title:", ")", "^"]
+    # And what a tsquery would read as syntax: quotes, escapes, operators, weights.
+    hostile += ["'", "\\", "a:*", "!", "<->", "&", "|", ":A", "x" * 5000, "é" * 2000]
+    for token in hostile:
         assert await store.text_search(TextQuery(groups=((token,),)), limit=5) == []
+        phrase = TextQuery(phrases=(("attention", token),), authors=((token,),), prefix_last=True)
+        assert await store.text_search(phrase, limit=5) == []
+        others = TextQuery(groups=(("attention", token),), excluded=(token,), columns=("title",))
+        assert [pid for pid, _ in await store.text_search(others, limit=5)] == ["2510.06131"]
 
 
 async def test_a_failed_write_leaves_nothing(
