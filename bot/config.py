@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     grace_hours: float = Field(default=6.0, ge=0, le=48, allow_inf_nan=False)
     # Fetch new papers before a post when the last fetch is older than this (minutes).
     refresh_minutes: float = Field(default=60.0, ge=1, le=10_080, allow_inf_nan=False)
+    # Connections a PostgreSQL store keeps at most (SQLite ignores it).
+    db_pool_size: int = Field(default=10, ge=2, le=1000)
 
     @field_validator("arxiv_categories", mode="before")
     @classmethod

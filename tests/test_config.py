@@ -58,6 +58,7 @@ WRONG = {
     "PAPERBOT_LOG_LEVEL": ("LOUD", "'LOUD' is not one of DEBUG, INFO, WARNING, ERROR"),
     "PAPERBOT_GRACE_HOURS": ("nan", "'nan': input should be a finite number"),
     "PAPERBOT_REFRESH_MINUTES": ("soon", "'soon': input should be a valid number"),
+    "PAPERBOT_DB_POOL_SIZE": ("1", "'1': input should be greater than or equal to 2"),
 }
 
 
