@@ -41,7 +41,11 @@ async def create_schema(prefix: str) -> str:
     import asyncpg  # the postgres extra, which the test extra brings
 
     schema = f"paperbot_{prefix}_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=10)
+    except (OSError, asyncpg.PostgresError) as exc:
+        # Named, the server must answer: a test that cannot reach it fails, never skips.
+        pytest.fail(f"PAPERBOT_TEST_POSTGRES_URL={POSTGRES_URL} does not answer: {exc}")
     try:
         # In public, not in the schema: dropping one schema must not take the extension
         # (and every other schema's trigram index) with it.
