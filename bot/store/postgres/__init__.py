@@ -102,17 +102,25 @@ class PostgresStore(
             await store.close()
 
     async def close(self) -> None:
-        """Close every connection of the pool; closing twice is harmless."""
-        try:
-            if self._lock_conn is not None:
+        """Close every connection, the pool's and the scheduler's; closing twice is
+        harmless."""
+        failed: BaseException | None = None
+        if self._lock_conn is not None:
+            try:
                 # At once, not when the server notices the connection gone: the next
                 # scheduler to start may take this one's claims.
                 await self._lock_conn.execute("SELECT pg_advisory_unlock_all()")
                 await self._lock_conn.close()
-                self._lock_conn = None
+            except DB_ERRORS as exc:  # still close the pool
+                self._lock_conn.terminate()
+                failed = exc
+            self._lock_conn = None
+        try:
             await self._pool.close()
         except DB_ERRORS as exc:
-            raise StoreError(f"could not close the database: {exc}") from exc
+            failed = exc
+        if failed is not None:
+            raise StoreError(f"could not close the database: {failed}") from failed
 
 
 def _describe(url: str) -> str:
