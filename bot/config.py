@@ -30,6 +30,7 @@ __all__ = [
     "load_discord",
     "load_slack",
     "parse_shards",
+    "redact_url",
     "split_categories",
 ]
 
@@ -46,13 +47,38 @@ def default_database_url() -> str:
 
 
 def check_database_url(url: str) -> str:
-    """``url`` if it names a database paperbot can open; ``ValueError`` saying why not."""
+    """``url`` if it names a database paperbot can open; ``ValueError`` saying why not
+    (never repeating a password the URL holds)."""
     if url == "sqlite://" or (url.startswith("sqlite:///") and len(url) > len("sqlite:///")):
         return url
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
+        except ValueError:
+            raise ValueError(
+                f"{redact_url(url)!r} is not a PostgreSQL URL: its port must be a number"
+            ) from None
+        if parts.hostname or "host=" in parts.query:
+            return url
+        raise ValueError(
+            f"{redact_url(url)!r} names no server; use postgresql://user:password@host:port/database"
+        )
     raise ValueError(
-        f"{url!r} is not a database URL; use sqlite:///relative/path, "
-        "sqlite:////absolute/path or sqlite:// (in memory)"
+        f"{redact_url(url)!r} is not a database URL; use sqlite:///relative/path, "
+        "sqlite:////absolute/path, sqlite:// (in memory) or postgresql://host/database"
     )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password it may hold replaced by ``***``."""
+    scheme, sep, rest = url[:200].partition("://")
+    if not sep:
+        return url[:80]
+    userinfo, at, host = rest.rpartition("@")
+    if at and ":" in userinfo:
+        userinfo = userinfo.partition(":")[0] + ":***"
+    return f"{scheme}://{userinfo}{at}{host}"
 
 
 def split_categories(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ def no_settings(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 # --- the core settings ----------------------------------------------------------------
 
 WRONG = {
-    "PAPERBOT_DATABASE_URL": ("postgres://db", "'postgres://db' is not a database URL"),
+    "PAPERBOT_DATABASE_URL": ("mysql://db", "'mysql://db' is not a database URL"),
     "PAPERBOT_HF_URL": ("huggingface.co", "'huggingface.co' is not an http(s) URL"),
     "PAPERBOT_ARXIV_URL": ("ftp://arxiv.org", "'ftp://arxiv.org' is not an http(s) URL"),
     "PAPERBOT_ARXIV_RSS_URL": ("rss", "'rss' is not an http(s) URL"),
@@ -99,11 +99,27 @@ def test_defaults_empty_values_and_forgiving_spellings(no_settings: pytest.Monke
 
 
 def test_database_urls_and_categories() -> None:
-    for url in ["sqlite://", "sqlite:///papers.db", "sqlite:////var/lib/paperbot/papers.db"]:
+    good = [
+        "sqlite://",
+        "sqlite:///papers.db",
+        "sqlite:////var/lib/paperbot/papers.db",
+        "postgresql://db",
+        "postgres://paperbot:secret@db.internal:5433/paperbot?sslmode=require",
+        "postgresql:///paperbot?host=/run/postgresql",
+    ]
+    for url in good:
         assert check_database_url(url) == url
-    for url in ["sqlite:///", "sqlite:/papers.db", "papers.db", "postgresql://db"]:
+    for url in ["sqlite:///", "sqlite:/papers.db", "papers.db", "mysql://db"]:
         with pytest.raises(ValueError, match="is not a database URL"):
             check_database_url(url)
+    # A PostgreSQL URL that cannot be used says why, and never repeats its password.
+    for url, why in [
+        ("postgresql://bot:hunter2@/paperbot", "names no server"),
+        ("postgresql://bot:hunter2@db:port/paperbot", "port must be a number"),
+    ]:
+        with pytest.raises(ValueError, match=why) as error:
+            check_database_url(url)
+        assert "hunter2" not in str(error.value) and "bot:***@" in str(error.value)
     assert split_categories("cs.AI+cs.LG,math") == ("cs.AI+cs.LG", "math")
     with pytest.raises(ValueError, match="at least one"):
         split_categories(" , ")

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table as RichTable
 
-from bot.config import Settings
+from bot.config import Settings, check_database_url
 from bot.errors import InvalidInput
 from bot.store import open_store
 from bot.store.copy import TABLES, copy_store
@@ -34,8 +34,17 @@ async def copy_database(args: argparse.Namespace, settings: Settings) -> int:
     """Copy with a bar per table on a terminal, then the counts, checked."""
     if args.source == args.target:
         raise InvalidInput("db copy: SRC_URL and DST_URL name the same database")
+    for name, url in (("SRC_URL", args.source), ("DST_URL", args.target)):
+        try:
+            check_database_url(url)
+        except ValueError as exc:
+            raise InvalidInput(f"db copy: {name}: {exc}") from None
     err = Console(file=sys.stderr)
-    async with open_store(args.source) as source, open_store(args.target) as target:
+    pool = settings.db_pool_size
+    async with (
+        open_store(args.source, pool_size=pool) as source,
+        open_store(args.target, pool_size=pool) as target,
+    ):
         columns = (TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, disable=not err.is_terminal) as bars:
             tasks: dict[str, TaskID] = {}

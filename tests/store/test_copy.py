@@ -53,12 +53,18 @@ async def contents(store: CopyableStore) -> dict[str, list[Row]]:
     return {t.name: await store.rows(t, after=None, limit=10_000) for t in TABLES}
 
 
-async def test_every_table_is_copied_and_the_copy_works(store: Store, target_url: str) -> None:
+async def test_every_table_is_copied_and_the_copy_works(
+    store: Store, target_url: str, tmp_path: Path
+) -> None:
     await fill(store)
     async with open_store(target_url) as target:
         report = await copy_store(store, target, batch=7)
         assert report.complete and all(report.source[t.name] > 0 for t in TABLES)
         assert await contents(target) == await contents(store)
+        # And back: the copy copied again to a new SQLite file is the original.
+        async with open_store(f"sqlite:///{tmp_path}/back.sqlite3") as back:
+            assert (await copy_store(target, back, batch=5)).complete
+            assert await contents(back) == await contents(store)
         # Again: nothing more to copy.
         again = await copy_store(store, target)
         assert sum(again.copied.values()) == 0 and again.complete

@@ -34,3 +34,15 @@ def test_db_copy_moves_every_table_and_a_second_run_finds_nothing_left(
 def test_db_copy_refuses_a_database_onto_itself(snapshot_db: str) -> None:
     same = paperbot("db", "copy", snapshot_db, snapshot_db)
     assert same.returncode == 2 and "name the same database" in same.stderr
+
+
+def test_db_copy_to_postgresql_and_search_there(snapshot_db: str, postgres_url: str) -> None:
+    copied = paperbot("db", "copy", snapshot_db, postgres_url)
+    assert copied.returncode == 0, copied.stderr
+    assert "copied and checked" in copied.stdout and "13,878" in copied.stdout
+    found = subprocess.run(
+        [sys.executable, "-m", "bot", "--database-url", postgres_url, "search", "ConvLLaVA"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert "ConvLLaVA" in found.stdout

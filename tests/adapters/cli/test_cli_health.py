@@ -48,6 +48,18 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     assert line.startswith(f"paperbot: database: cannot open the database at {in_the_way}/")
 
 
+def test_postgresql_named_by_the_environment_is_healthy_or_one_line(postgres_url: str) -> None:
+    # As the container's HEALTHCHECK runs it: the database named by PAPERBOT_DATABASE_URL.
+    result = paperbot("health", env={"PAPERBOT_DATABASE_URL": postgres_url})
+    assert (result.returncode, result.stdout) == (0, "healthy: database answers\n"), result.stderr
+    # A server that is not there: one line, and the URL's password is not in it.
+    down = "postgresql://paperbot:hunter2@127.0.0.1:9/paperbot"
+    result = paperbot("health", env={"PAPERBOT_DATABASE_URL": down})
+    assert result.returncode == 1 and "hunter2" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("paperbot: database: cannot reach the PostgreSQL server at 127.0.0.1:9")
+
+
 def test_a_bot_that_does_not_answer_is_one_line(filled_db: str) -> None:
     result = paperbot("health", "--url", NOWHERE, env={"PAPERBOT_DATABASE_URL": filled_db})
     assert result.returncode == 1
