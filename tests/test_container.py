@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shlex
 import signal
@@ -20,7 +21,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from adapters.cli import build_parser
-from bot.config import DiscordSettings, Settings, SlackSettings
+from bot.config import DiscordSettings, Settings, SlackSettings, load
 from tests.adapters.cli.conftest import PROCESS_TIMEOUT, environment, filled_db
 from tests.adapters.discord.conftest import fake_discord
 from tests.adapters.discord.fake_discord import FakeDiscord
@@ -123,6 +124,15 @@ def env_names(of: list[Instruction]) -> set[str]:
             names |= {pair.split("=", 1)[0] for pair in shlex.split(i.args)}
         names |= set(VARIABLE.findall(i.args))
     return names
+
+
+def env_values(of: list[Instruction]) -> dict[str, str]:
+    return {
+        name: value
+        for i in of
+        if i.name == "ENV"
+        for name, _, value in (pair.partition("=") for pair in shlex.split(i.args))
+    }
 
 
 def test_the_image_is_built_in_stages_on_one_pinned_base() -> None:
@@ -246,6 +256,24 @@ def test_every_variable_named_is_a_setting_or_documented() -> None:
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     for name in DOCKER_ONLY | {"POSTGRES_PASSWORD"}:
         assert f"`{name}`" in configuration and f"{name}=" in example, name
+
+
+def test_every_value_compose_and_the_image_set_is_one_the_settings_take(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The tests below run the bots on this machine's database; the URLs the files give
+    # (postgresql://...@db, sqlite:////data/...) are checked here.
+    image = {k: v for k, v in env_values(instructions()).items() if k in SETTINGS}
+    for service in [{"environment": image}, *compose()["services"].values()]:
+        for name in list(os.environ):
+            if name.startswith(("PAPERBOT_", "SLACK_", "DISCORD_")):
+                monkeypatch.delenv(name)
+        for name, value in (service.get("environment") or {}).items():
+            if name in SETTINGS:
+                # ${POSTGRES_PASSWORD:?...} as compose fills it in from .env.
+                monkeypatch.setenv(name, re.sub(r"\$\{[^}]*\}", "secret", str(value)))
+        settings = load()
+        assert settings.database_url.startswith(("sqlite:////data/", "postgresql://paperbot:"))
 
 
 # --- every command the image runs, run ------------------------------------------------
