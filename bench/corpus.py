@@ -19,6 +19,8 @@ from bench.snapshot import build_snapshot
 from bot.ingest.files import read_file
 from bot.ingest.records import SNAPSHOT
 from bot.models import Paper
+from bot.store import open_store
+from bot.store.copy import copy_store
 from bot.store.sqlite import SqliteStore
 from bot.store.sqlite.migrations import MIGRATIONS
 
@@ -31,6 +33,7 @@ __all__ = [
     "git_commit",
     "is_target_candidate",
     "load_real",
+    "postgres_corpus",
     "schema_versions",
     "synthetic_papers",
 ]
@@ -196,3 +199,46 @@ async def corpus_file(corpus: Corpus, size: int | None, cache: Path) -> Path:
     mb = path.stat().st_size / 1e6
     print(f"[{label}] built in {time.perf_counter() - start:,.0f} s ({mb:,.0f} MB)")
     return path
+
+
+def _postgres_schema_key() -> str:
+    from bot.store.postgres.migrations import MIGRATIONS as PG_MIGRATIONS
+
+    text = "\n".join(f"{n}:{sql}" for n, sql in sorted(PG_MIGRATIONS.items()))
+    return f"s{max(PG_MIGRATIONS)}_{hashlib.sha256(text.encode()).hexdigest()[:6]}"
+
+
+async def postgres_corpus(path: Path, server: str) -> str:
+    """The URL of a copy of the SQLite corpus file ``path`` in its own schema of the
+    PostgreSQL database ``server`` names, made once (``paperbot db copy``'s way) and
+    kept: a schema per corpus file and PostgreSQL schema."""
+    import asyncpg
+
+    digest = hashlib.sha256(path.name.encode()).hexdigest()[:10]
+    schema = f"bench_{digest}_{_postgres_schema_key()}"
+    url = f"{server}{'&' if '?' in server else '?'}search_path={schema},public"
+    admin = await asyncpg.connect(server)
+    try:
+        done = await admin.fetchval(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'meta'", schema
+        )
+        if (
+            done
+            and await admin.fetchval(
+                f'SELECT value FROM "{schema}".meta WHERE key = $1', "bench_corpus"
+            )
+            == path.name
+        ):
+            return url
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await admin.close()
+    print(f"copying {path.name} into PostgreSQL schema {schema} ...", flush=True)
+    start = time.perf_counter()
+    async with open_store(f"sqlite:///{path}") as source, open_store(url) as target:
+        report = await copy_store(source, target)
+        await target.set_meta("bench_corpus", path.name)
+    print(f"copied {report.copied['papers']:,} papers in {time.perf_counter() - start:,.0f} s")
+    return url

@@ -32,13 +32,14 @@ from bench.corpus import (
     corpus_file,
     git_commit,
     load_real,
+    postgres_corpus,
     schema_versions,
     size_label,
 )
 from bench.queries import KINDS, KnownItem, make_queries
 from bot.search.engine import run_search
 from bot.search.query import parse_query
-from bot.store.sqlite import SqliteStore
+from bot.store import Store, open_store
 from bot.text import tokenize
 
 BENCH = Path(__file__).resolve().parent
@@ -115,7 +116,7 @@ def summarize(
     }
 
 
-async def run_paperbot(store: SqliteStore, queries: Sequence[KnownItem]) -> list[Run]:
+async def run_paperbot(store: Store, queries: Sequence[KnownItem]) -> list[Run]:
     runs = []
     for q in queries:
         start = time.perf_counter()
@@ -149,7 +150,7 @@ def run_wratio(ids: list[str], titles: list[str], queries: Sequence[KnownItem]) 
 class TimedStore:
     """A store proxy that adds up the time spent in each store method."""
 
-    def __init__(self, store: SqliteStore, seconds: Counter[str]) -> None:
+    def __init__(self, store: Store, seconds: Counter[str]) -> None:
         self._store = store
         self._seconds = seconds
 
@@ -178,7 +179,7 @@ def _timed(fn: Callable[..., Any], name: str, seconds: Counter[str]) -> Callable
 
 
 async def profile_slowest(
-    store: SqliteStore,
+    store: Store,
     queries: Sequence[KnownItem],
     runs: Sequence[Run],
     n: int,
@@ -248,13 +249,17 @@ async def bench_size(
 ) -> dict[str, Any]:
     label = size_label(size)
     path = await corpus_file(corpus, size, args.cache)
-    result: dict[str, Any] = {"corpus_file": str(path), "methods": {}}
+    result: dict[str, Any] = {"corpus_file": str(path), "backend": args.backend, "methods": {}}
+    url = f"sqlite:///{path}"
+    if args.backend == "postgres":
+        # paperbot searches the same corpus in PostgreSQL; the baselines stay on SQLite.
+        url = result["postgres_url"] = await postgres_corpus(path, args.postgres_url)
     schema = schema_versions(path)
     load = [os.getloadavg()[0]]
-    async with SqliteStore.open(path) as store:
+    async with open_store(url) as store:
         papers = await store.count_papers()
         result["papers"] = papers
-        print(f"\n[{label}] {papers:,} papers; {len(queries)} queries")
+        print(f"\n[{label}] {papers:,} papers on {args.backend}; {len(queries)} queries")
         # The first search loads the vocabulary (again after every write): timed apart.
         start = time.perf_counter()
         await run_search(store, parse_query(queries[0].text), limit=10)
@@ -307,7 +312,8 @@ async def bench_size(
         names = {pid: p.title for pid, p in found.items()}
         result["paperbot_misses"] = misses(queries, runs["paperbot"], names, args.misses)
         if args.profile:
-            out = args.results.parent / f"search_profile_{label}.txt"
+            suffix = "" if args.backend == "sqlite" else f"_{args.backend}"
+            out = args.results.parent / f"search_profile_{label}{suffix}.txt"
             result["profile"] = await profile_slowest(
                 store, queries, runs["paperbot"], args.profile, out
             )
@@ -420,6 +426,7 @@ async def main(args: argparse.Namespace) -> None:
         "real_origin": corpus.origin,
         "seed": args.seed,
         "queries": len(queries),
+        "backend": args.backend,
     }
     sizes = {}
     for size in args.sizes:
@@ -447,7 +454,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="query set seed (default: 0)")
     parser.add_argument("--cache", type=Path, default=BENCH / ".cache", help="corpus files")
     parser.add_argument(
-        "--results", type=Path, default=BENCH / "results" / "search.json", help="JSON out"
+        "--backend",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the store paperbot searches; the baselines always read the SQLite corpus "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "PAPERBOT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="with --backend postgres: the database the corpora are copied into, a schema "
+        "each, kept for later runs (default: $PAPERBOT_BENCH_POSTGRES_URL or %(default)s)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="JSON out (default: bench/results/search.json,"
+        " search-postgres.json with --backend postgres)",
     )
     parser.add_argument(
         "--wratio-sample",
@@ -465,7 +491,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--misses", type=int, default=40, help="paperbot misses kept in the JSON per size"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.results is None:
+        name = "search.json" if args.backend == "sqlite" else f"search-{args.backend}.json"
+        args.results = BENCH / "results" / name
+    return args
 
 
 if __name__ == "__main__":
