@@ -109,10 +109,10 @@ def test_every_wrong_setting_is_named_at_once() -> None:
 
 
 def test_a_wrong_database_url_option_exits_2_naming_the_option() -> None:
-    result = paperbot("--database-url", "postgres://db/papers", "trending")
+    result = paperbot("--database-url", "mysql://db/papers", "trending")
     assert result.returncode == 2
     assert result.stderr.startswith(
-        "paperbot: configuration: --database-url: 'postgres://db/papers' is not a database URL"
+        "paperbot: configuration: --database-url: 'mysql://db/papers' is not a database URL"
     )
 
 
