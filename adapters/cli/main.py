@@ -203,7 +203,9 @@ async def import_papers(args: argparse.Namespace, settings: Settings) -> int:
     """Import files; exit 1 when any file could not be imported (the rest still are)."""
     async with open_app(settings, load_snapshot=False) as app:
         with progress_bar("importing") as progress:
-            report = await import_paths(app.store, args.paths, now=utcnow(), progress=progress)
+            report = await import_paths(
+                app.store, args.paths, now=utcnow(), progress=progress, on_batch=_batch_written
+            )
     for message in report.errors:
         print(f"skipped {message}", file=sys.stderr)
     if report.unreported:
@@ -212,6 +214,11 @@ async def import_papers(args: argparse.Namespace, settings: Settings) -> int:
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
     print(f"{files}: {c.new} new, {c.updated} updated, {c.unchanged} unchanged, {c.bad} bad")
     return 1 if report.failed or report.files == 0 else 0
+
+
+def _batch_written(path: Path, records: int) -> None:
+    # A big file is written as it is read; -v shows how far it has got.
+    log.info("%s: %d records read and written so far", path, records)
 
 
 def export_target(raw: str) -> Path:

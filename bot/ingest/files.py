@@ -1,7 +1,11 @@
 """Importing files: HF daily JSON, arXiv JSONL listings and our own exports.
 
-Files are written in runs of whole files, one transaction a run (a fetched day in one
-of its own), so an interrupted import leaves whole files behind, never half of one. A
+Files are read as a stream of batches (``bot.ingest.reading``), so memory stays flat
+whatever a file's size. Files are written in runs of whole files of up to
+``RUN_PAPERS`` records, one transaction a run (a fetched day in one of its own), so an
+interrupted import leaves whole files behind, never half of one; a file bigger than
+that is written batch by batch, one transaction a batch, so an interruption keeps its
+first batches (importing it again finishes it, changing nothing it already has). A
 malformed record is counted as bad, reported, and skipped; it never stops the rest. A
 file that cannot be read at all (missing, unreadable, damaged, not JSON) is reported the
 same way and listed in ``ImportReport.failed``, so the caller can say the import failed.
@@ -11,21 +15,18 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import logging
 import lzma
-import re
+import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
 
 from bot.errors import StoreError
-from bot.ingest.records import bundled_snapshot, paper_from_record
+from bot.ingest.reading import BATCH_RECORDS, Batch, read_batches
+from bot.ingest.records import bundled_snapshot
 from bot.models import Paper, UpsertCounts
-from bot.sources.arxiv import parse_listing_record
-from bot.sources.hf import parse_daily_item
 from bot.store.port import PaperStore
 
 __all__ = [
@@ -34,13 +35,13 @@ __all__ = [
     "find_files",
     "import_paths",
     "load_snapshot_if_empty",
+    "read_batches",
     "read_file",
 ]
 
 log = logging.getLogger(__name__)
 
 _SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz", ".jsonl.xz", ".json.xz")
-_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 MAX_REPORTED_ERRORS = 20
 
 Progress = Callable[[int, int], None]
@@ -92,100 +93,38 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def _open(path: Path) -> IO[str]:
-    if path.name.endswith(".xz"):
-        return lzma.open(path, "rt", encoding="utf-8")
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
-
-
-def _day_from_name(path: Path) -> dt.date | None:
-    """The day a file is about when its name says one (``2026-06-30.json``); a name with
-    a range (``listing_2026-06-08_2026-07-01``) says nothing about any one record."""
-    found = _DATE_IN_NAME.findall(path.name)
-    if len(found) != 1:
-        return None
-    try:
-        return dt.date.fromisoformat(found[0])
-    except ValueError:
-        return None
-
-
-def _parse_record(obj: Any, day: dt.date | None) -> Paper:
-    """One record of any format we read; ``ValueError`` when it is not a paper."""
-    if not isinstance(obj, dict):
-        raise ValueError("record is not a JSON object")
-    if "paper" in obj:
-        return parse_daily_item(obj, day=day)
-    if "abstract" in obj:  # our own export format
-        return paper_from_record(obj)
-    if "summary" in obj and "id" in obj and "upvotes" not in obj:
-        return parse_listing_record(obj, day=day)
-    if "id" in obj and ("upvotes" in obj or "authors" in obj):  # a bare HF paper object
-        return parse_daily_item({"paper": obj}, day=day)
-    raise ValueError("unknown record format")
-
-
 def read_file(
     path: Path, *, on_count: Callable[[int], None] | None = None
 ) -> tuple[list[Paper], list[str]]:
-    """Parse one file into papers and error messages (``path:line: reason``).
+    """Parse one whole file into papers and error messages (``path:line: reason``):
+    ``read_batches`` joined, for callers that want every paper at once.
 
     For a JSON-lines file, ``on_count`` is told how many lines it has before they are
     parsed (the bundled snapshot says how many papers it is loading). Raises
     ``OSError`` when the file cannot be read and ``ValueError`` (``UnicodeDecodeError``)
     when it is not UTF-8 text; a damaged archive raises what its decompressor raises.
     """
-    day = _day_from_name(path)
     papers: list[Paper] = []
     errors: list[str] = []
-    with _open(path) as fh:
-        if path.name.removesuffix(".gz").removesuffix(".xz").endswith(".jsonl"):
-            lines: Iterable[str] = fh
-            if on_count is not None:
-                lines = fh.readlines()
-                on_count(sum(1 for line in lines if line.strip()))
-            records: Iterator[tuple[int, Any]] = _jsonl(lines, errors, path)
-        else:
-            try:
-                data = json.load(fh)
-            except json.JSONDecodeError as exc:
-                return [], [f"{path}: not valid JSON ({exc})"]
-            if isinstance(data, dict) and isinstance(data.get("data"), list):
-                data = data["data"]  # the {"status", "date", "count", "data"} wrapper
-            records = enumerate(data if isinstance(data, list) else [data], 1)
-        for n, obj in records:
-            try:
-                papers.append(_parse_record(obj, day))
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                errors.append(f"{path}:{n}: {exc}")
+    for batch in read_batches(path, size=sys.maxsize, on_count=on_count):
+        papers += batch.papers
+        errors += batch.errors
     return papers, errors
 
 
-def _jsonl(lines: Iterable[str], errors: list[str], path: Path) -> Iterator[tuple[int, Any]]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"{path}:{n}: not valid JSON ({exc.msg})")
-
-
-def _read(path: Path) -> tuple[list[Paper], list[str], str | None]:
-    """``read_file``, with what makes the whole file unreadable as a message instead."""
+def _read(path: Path) -> Iterator[Batch | str]:
+    """``read_batches``, ending with a message when the rest of the file is unreadable."""
     try:
-        papers, errors = read_file(path)
+        yield from read_batches(path, size=RUN_PAPERS)
     except OSError as exc:
         if isinstance(exc, gzip.BadGzipFile):
-            return [], [], f"{path}: damaged archive ({exc})"
-        return [], [], f"{path}: cannot read ({exc.strerror or exc})"
+            yield f"{path}: damaged archive ({exc})"
+        else:
+            yield f"{path}: cannot read ({exc.strerror or exc})"
     except (EOFError, lzma.LZMAError, zlib.error) as exc:
-        return [], [], f"{path}: damaged archive ({str(exc) or 'cut short'})"
+        yield f"{path}: damaged archive ({str(exc) or 'cut short'})"
     except UnicodeDecodeError as exc:
-        return [], [], f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-    return papers, errors, None
+        yield f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
 
 
 def _observed_at(paper: Paper, fallback: dt.datetime) -> dt.datetime:
@@ -195,8 +134,9 @@ def _observed_at(paper: Paper, fallback: dt.datetime) -> dt.datetime:
     return fallback
 
 
-# Files are written in runs of up to this many papers, one transaction a run.
-RUN_PAPERS = 20_000
+# Files are written in runs of up to this many papers, one transaction a run; a file of
+# more records is written a batch of this many at a time.
+RUN_PAPERS = BATCH_RECORDS
 
 _Groups = list[tuple[dt.datetime, list[Paper]]]
 
@@ -207,13 +147,17 @@ async def import_paths(
     *,
     now: dt.datetime,
     progress: Progress | None = None,
+    on_batch: Callable[[Path, int], None] | None = None,
 ) -> ImportReport:
     """Import every file named by ``paths`` (folders recursively).
 
-    Files are read, then written in runs of whole files, one transaction a run: a big
-    first import then lets the store rebuild its indexes once. If a run cannot be
-    written, its files are written one by one, so the files before the failing one
-    are kept and the error names where it stopped.
+    Files are read batch by batch, then written in runs of whole files, one
+    transaction a run: a big first import then lets the store rebuild its indexes
+    once. A file of more than ``RUN_PAPERS`` records is written a batch at a time as
+    it is read, and ``on_batch`` is told the file and how many of its records have been
+    read each time one is written. If a run cannot be written, its files are written
+    one by one, so the files before the failing one are kept and the error names where
+    it stopped. ``progress`` is told ``(files done, files)`` after each file.
     """
     report = ImportReport()
     files: list[Path] = []
@@ -223,33 +167,57 @@ async def import_paths(
             report.add_failure(Path(raw), f"{raw}: no .json, .jsonl, .gz or .xz files in it")
         files += found
     run: list[tuple[Path, _Groups]] = []
+    run_papers = 0
 
     async def write_run() -> None:
+        nonlocal run_papers
+        if not run:
+            return
         try:
             report.counts += await store.upsert_observed([g for _, gs in run for g in gs])
-        except StoreError:
+        except StoreError as exc:
+            if len(run) == 1:
+                raise StoreError(f"{run[0][0]}: {exc}") from exc
             for path, groups in run:
                 try:
                     report.counts += await store.upsert_observed(groups)
                 except StoreError as exc:
                     raise StoreError(f"{path}: {exc}") from exc
         run.clear()
+        run_papers = 0
 
     for i, path in enumerate(files, 1):
-        papers, errors, unreadable = _read(path)
-        # Said once, by the caller: nothing is logged here above DEBUG.
+        papers = bad = 0
+        unreadable: str | None = None
+        for batch in _read(path):
+            if isinstance(batch, str):
+                unreadable = batch
+                break
+            # Said once, by the caller: nothing is logged here above DEBUG.
+            for message in batch.errors:
+                log.debug("skipped %s", message)
+                report.add_error(message)
+            papers += len(batch.papers)
+            bad += len(batch.errors)
+            if len(batch) >= RUN_PAPERS:
+                # A full batch: the file is bigger than a run. Write the whole files
+                # before it, then this batch on its own, and let it go.
+                await write_run()
+                run.append((path, _by_day(batch.papers, now)))
+                await write_run()
+                if on_batch:
+                    on_batch(path, batch.records)
+                continue
+            if run_papers + len(batch.papers) > RUN_PAPERS:
+                await write_run()
+            run.append((path, _by_day(batch.papers, now)))
+            run_papers += len(batch.papers)
         if unreadable is not None:
             log.debug("skipped %s", unreadable)
             report.add_failure(path, unreadable)
-        for message in errors:
-            log.debug("skipped %s", message)
-            report.add_error(message)
-        if errors and not papers:
+        elif bad and not papers:
             report.add_failure(path)  # its bad records said why
-        if sum(len(p) for _, gs in run for _, p in gs) + len(papers) > RUN_PAPERS:
-            await write_run()
-        run.append((path, _by_day(papers, now)))
-        report.counts += UpsertCounts(bad=len(errors) + (unreadable is not None))
+        report.counts += UpsertCounts(bad=bad + (unreadable is not None))
         report.files += 1
         if progress:
             progress(i, len(files))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import logging
 import lzma
@@ -13,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError
-from bot.ingest import EXPORT_XZ_PRESET, import_paths, load_snapshot_if_empty, write_records
+from bot.ingest import (
+    EXPORT_XZ_PRESET,
+    files,
+    import_paths,
+    load_snapshot_if_empty,
+    record_from_paper,
+    write_records,
+)
 from bot.models import Paper
 from bot.store import PaperStore, open_store
 from tests.conftest import DATA, NOW, refusing_database
@@ -222,3 +230,118 @@ def test_a_fast_xz_preset_still_round_trips(tmp_path: Path) -> None:
     assert write_records(papers, out, preset=EXPORT_XZ_PRESET) == 3
     with lzma.open(out, "rt") as fh:
         assert [json.loads(line)["id"] for line in fh] == [p.id for p in papers]
+
+
+def _many(n: int, *, first: int = 0) -> list[Paper]:
+    """``n`` papers over three days, with upvotes, as big files have them."""
+    days = [dt.date(2026, 6, d) for d in (1, 2, 3)]
+    return [
+        Paper(id=f"2606.{k:05d}", title=f"Paper {k}", day=days[k % 3], upvotes=k % 7, source="hf")
+        for k in range(first, first + n)
+    ]
+
+
+def _write_big(papers: list[Paper], path: Path) -> None:
+    """``papers`` as our export (JSON lines), or as one JSON array for ``.json`` names."""
+    if ".jsonl" in path.name:
+        write_records(papers, path)
+        return
+    plain = path.with_name(path.name.removesuffix(".gz")).with_suffix(".jsonl")
+    write_records(papers, plain)
+    records = [json.loads(line) for line in plain.read_text().splitlines()]
+    text = "[\n" + ",\n".join(json.dumps(r) for r in records) + "\n]\n"
+    if path.name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    plain.unlink()
+
+
+@pytest.mark.parametrize("name", ["big.jsonl", "big.jsonl.xz", "big.json", "big.json.gz"])
+async def test_a_file_bigger_than_a_batch_is_written_batch_by_batch_as_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setattr(files, "RUN_PAPERS", 100)
+    papers = _many(350)
+    path = tmp_path / name
+    _write_big(papers, path)
+    small = tmp_path / "small.jsonl"
+    write_records(_many(5, first=1000), small)
+    db_file = tmp_path / "papers.sqlite3"
+    seen: list[tuple[Path, int, int]] = []
+
+    def on_batch(done: Path, records: int) -> None:
+        # Told while the file is still being read: what it says is committed already.
+        with sqlite3.connect(db_file) as db:
+            seen.append((done, records, db.execute("SELECT count(*) FROM papers").fetchone()[0]))
+
+    progress: list[tuple[int, int]] = []
+    async with open_store(f"sqlite:///{db_file}") as store:
+        report = await import_paths(
+            store,
+            [small, path],
+            now=NOW,
+            progress=lambda done, total: progress.append((done, total)),
+            on_batch=on_batch,
+        )
+        assert report.counts.new == 355 and report.counts.bad == 0 and report.failed == []
+        # The small file is written (whole) before the big one's first batch.
+        assert seen == [(path, 100, 105), (path, 200, 205), (path, 300, 305)]
+        assert progress == [(1, 2), (2, 2)]
+        assert await store.count_papers() == 355
+        for p in papers:  # each upvote count dated by its own day, whatever its batch
+            assert p.day is not None
+            end = dt.datetime.combine(p.day, dt.time(23, 59), tzinfo=dt.UTC)
+            assert await store.upvotes_before([p.id], end) == {p.id: p.upvotes}
+            assert await store.upvotes_before([p.id], end - dt.timedelta(minutes=1)) == {}
+        again = await import_paths(store, [small, path], now=NOW)
+        assert again.counts.unchanged == 355 and again.counts.total == 355
+
+
+async def test_bad_lines_of_a_big_file_are_reported_with_their_line_numbers(
+    store: PaperStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "RUN_PAPERS", 10)
+    lines = [json.dumps(r) for r in map(record_from_paper, _many(30))]
+    lines[4] = "{broken"
+    lines[25] = json.dumps({"id": "2606.99999", "abstract": "No title."})
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = await import_paths(store, [path], now=NOW)
+    assert report.counts.new == 28 and report.counts.bad == 2
+    assert [e.split(": ")[0] for e in report.errors] == [f"{path}:5", f"{path}:26"]
+
+
+async def test_a_big_file_cut_short_keeps_its_whole_batches_and_says_where_it_broke(
+    store: PaperStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "RUN_PAPERS", 100)
+    whole = tmp_path / "whole.jsonl.xz"
+    write_records(_many(1000), whole)
+    cut = tmp_path / "cut.jsonl.xz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    report = await import_paths(store, [cut], now=NOW)
+    assert report.failed == [cut]
+    [error] = report.errors
+    assert error.startswith(f"{cut}: damaged archive (Compressed file ended")
+    kept = await store.count_papers()
+    assert kept % 100 == 0 and 0 < kept < 1000 and report.counts.new == kept
+    # Importing the whole file afterwards finishes the job.
+    report = await import_paths(store, [whole], now=NOW)
+    assert report.counts.new == 1000 - kept and report.counts.unchanged == kept
+
+
+async def test_a_broken_json_array_is_not_imported_and_the_error_says_where(
+    store: PaperStore, tmp_path: Path
+) -> None:
+    good = json.loads((HF / "daily_papers_2024-05-27.json").read_text())
+    text = json.dumps(good, indent=1)
+    head, tail = text.rsplit("\n },\n {", 1)
+    broken = f"{head}\n }}\n {{{tail}"  # the last comma between two papers left out
+    path = tmp_path / "2024-05-27.json"
+    path.write_text(broken)
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(broken)
+    report = await import_paths(store, [path], now=NOW)
+    assert report.errors == [f"{path}: not valid JSON ({expected.value})"]
+    assert report.failed == [path] and await store.count_papers() == 0

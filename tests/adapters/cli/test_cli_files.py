@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import lzma
 import os
@@ -208,3 +209,27 @@ def test_export_into_a_folder_that_cannot_be_written(tmp_path: Path) -> None:
     result = paperbot("export", str(target), env=env)
     assert result.returncode == 1
     assert result.stderr == f"paperbot: cannot write {target}: Permission denied\n"
+
+
+def test_a_file_of_many_batches_is_imported_whole_and_reported_as_it_goes(
+    tmp_path: Path,
+) -> None:
+    # Two batches of 20,000 and a last one of 500: written as they are read.
+    big = tmp_path / "big.jsonl.gz"
+    with gzip.open(big, "wt", encoding="utf-8") as fh:
+        for k in range(40_500):
+            record = {"id": f"2606.{k:05d}", "title": f"Paper {k}", "abstract": ""}
+            fh.write(json.dumps(record) + "\n")
+    result = paperbot("-v", "import", str(big), env=db_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1 file: 40500 new, 0 updated, 0 unchanged, 0 bad\n"
+    told = [line for line in result.stderr.splitlines() if "records read" in line]
+    assert told == [
+        f"INFO bot: {big}: 20000 records read and written so far",
+        f"INFO bot: {big}: 40000 records read and written so far",
+    ]
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        assert db.execute("SELECT count(*), max(id) FROM papers").fetchone() == (
+            40_500,
+            "2606.40499",
+        )
