@@ -32,10 +32,12 @@ def clean_text(text: str | None) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower-case and strip diacritics (``Wübben`` -> ``wubben``)."""
+    """Lower-case and strip diacritics (``Wübben`` -> ``wubben``), as SQLite's FTS5
+    ``unicode61`` tokenizer does: ``ß`` stays ``ß`` (``casefold`` would make it ``ss``,
+    a word the index does not hold)."""
     if text.isascii():  # nearly every title and abstract: no need to decompose
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text).casefold()
+    decomposed = unicodedata.normalize("NFKD", text).lower()
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 
 from bot.models import Paper
 from bot.search.query import Query
-from bot.search.spelling import corrections, find_corrections, variants
+from bot.search.spelling import corrections, find_corrections, search_words, variants
 from bot.store.port import PaperStore, TextQuery
 from bot.text import STOPWORDS, tokenize
 
@@ -290,12 +290,19 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
         return [Hit(paper, 1.0)] if paper else []
     if query.is_empty:
         return []
-    vocabulary = await store.vocabulary()
+    # The counts of the words the plan weighs, read by index: never the whole vocabulary.
+    words = {w for t in query.terms for w in search_words(t)}
+    words.update(t for phrase in query.phrases for t in phrase)
+    counts = await store.term_counts(words)
     total = await store.count_papers()
     found: dict[str, float] = {}
     papers: dict[str, Paper] = {}
-    typos = {term: await find_corrections(store, term, vocabulary) for term in query.terms}
-    chosen = plan(query, vocabulary, total, typos)
+    typos: dict[str, tuple[str, ...]] = {}
+    for term in query.terms:
+        fixes = await find_corrections(store, term, counts)
+        counts.update(fixes)
+        typos[term] = tuple(fixes)
+    chosen = plan(query, counts, total, typos)
     cut_off = enough = False
     for i, stage in enumerate(chosen.stages):
         if i in chosen.narrowings:

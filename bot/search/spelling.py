@@ -17,7 +17,7 @@ from rapidfuzz.distance import OSA
 from bot.store.port import PaperStore
 from bot.text import plural_forms
 
-__all__ = ["corrections", "find_corrections", "spelling_forms", "variants"]
+__all__ = ["corrections", "find_corrections", "search_words", "spelling_forms", "variants"]
 
 _MIN_TYPO_LEN = 4
 
@@ -141,19 +141,26 @@ def corrections(term: str, vocabulary: Mapping[str, int], *, limit: int = 3) -> 
 
 
 async def find_corrections(
-    store: PaperStore, term: str, vocabulary: Mapping[str, int], *, limit: int = 3
-) -> tuple[str, ...]:
-    """``corrections`` of ``term``, from the candidates ``store`` offers for it (see
-    ``PaperStore.spelling_candidates``); ``vocabulary`` is the store's."""
-    if not _correctable(term, vocabulary):
-        return ()
+    store: PaperStore, term: str, known: Mapping[str, int], *, limit: int = 3
+) -> dict[str, int]:
+    """``corrections`` of ``term`` with the number of papers holding each, from the
+    candidates ``store`` offers for it (see ``PaperStore.spelling_candidates``);
+    ``known`` holds at least ``term``'s own count when some paper has it."""
+    if not _correctable(term, known):
+        return {}
     edits = _max_edits(term)
     for common in (True, False):
         words = await store.spelling_candidates(term, max_edits=edits, common=common)
-        found = _closest(term, words, edits, vocabulary, limit)
+        found = _closest(term, list(words), edits, words, limit)
         if found:
-            return found
-    return ()
+            return {word: words[word] for word in found}
+    return {}
+
+
+def search_words(term: str) -> tuple[str, ...]:
+    """The words whose counts a search for ``term`` reads (besides its corrections):
+    itself, its singular or plural and its British or American spellings."""
+    return (term, *plural_forms(term), *spelling_forms(term))
 
 
 def _correctable(term: str, vocabulary: Mapping[str, int]) -> bool:

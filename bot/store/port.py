@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -120,18 +120,29 @@ class PaperStore(Protocol):
         ...
 
     async def vocabulary(self) -> dict[str, int]:
-        """Every indexed token with the number of papers containing it."""
+        """Every indexed token with the number of papers containing it (the whole of it:
+        for IDF over every word; a search asks for its own words with ``term_counts``)."""
         ...
 
-    async def spelling_candidates(self, term: str, *, max_edits: int, common: bool) -> list[str]:
-        """Indexed words that may be ``term`` misspelt, for the caller to measure: words
-        within ``max_edits`` letters of its length, found in more than one paper when
-        ``common``, else in one; never a number.
+    async def term_counts(self, terms: Collection[str]) -> dict[str, int]:
+        """The number of papers containing each of ``terms`` that some paper holds (a
+        term no paper holds is left out); read from the index, whatever its size, at
+        the cost of those terms alone."""
+        ...
 
-        A backend MAY return words farther off (SQLite returns every word of a length
-        within reach, from its vocabulary in memory) and MAY leave out words too unlike
-        ``term`` to be one edit or two away (PostgreSQL looks among the words that share
-        enough trigrams with it, by its ``pg_trgm`` index).
+    async def spelling_candidates(
+        self, term: str, *, max_edits: int, common: bool
+    ) -> dict[str, int]:
+        """Indexed words that may be ``term`` misspelt, for the caller to measure, each
+        with the number of papers containing it: words within ``max_edits`` letters of
+        its length, found in more than one paper when ``common``, else in one; never a
+        number.
+
+        A backend MAY return words farther off and MAY leave out words too unlike
+        ``term`` to be one edit or two away: SQLite offers the words that begin or end
+        with the same two letters (a stored index of the vocabulary, forwards and
+        backwards); PostgreSQL the words that share enough trigrams with it
+        (``pg_trgm``). Either reads its index, never the whole vocabulary.
         """
         ...
 

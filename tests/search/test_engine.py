@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,11 +12,13 @@ from hypothesis import strategies as st
 
 from bot.api import PaperService
 from bot.errors import UserError
+from bot.models import Paper
 from bot.search.engine import plan, run_search
 from bot.search.query import parse_query
 from bot.search.spelling import corrections
-from bot.store import PaperStore, Store
+from bot.store import PaperStore, Store, open_store
 from bot.text import tokenize
+from tests.conftest import postgres_schema
 
 TPA = "2501.06425"  # Tensor Product Attention Is All You Need (Yifan Zhang et al.)
 CONVLLAVA = "2405.15738"  # ConvLLaVA: Hierarchical Backbones as Visual Encoder ...
@@ -202,3 +206,62 @@ async def test_any_text_answers_or_says_why_not(service: PaperService, text: str
         assert str(exc)
     else:
         assert reply.text
+
+
+# --- the stored vocabulary: what a write changes, the next search sees -----------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def fresh_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A new, empty database of each backend, to write to."""
+    if request.param == "postgres":
+        async with postgres_schema("search") as url, open_store(url) as store:
+            yield store
+    else:
+        async with open_store(f"sqlite:///{tmp_path}/papers.sqlite3") as store:
+            yield store
+
+
+def titled(pid: str, title: str, version: int = 1) -> Paper:
+    return Paper(id=pid, version=version, title=title, abstract="", source="arxiv")
+
+
+async def test_a_typo_of_a_word_an_import_just_added_is_found_without_a_reload(
+    fresh_store: Store,
+) -> None:
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    await fresh_store.upsert_papers(
+        [titled(f"2606.{n:05d}", f"Tracking fish schools {n}") for n in range(20)], observed_at=now
+    )
+    assert await run_search(fresh_store, parse_query("zebrafishformer")) == []
+    await fresh_store.upsert_papers(
+        [titled("2607.00001", "Zebrafishformer: tracking every fish")], observed_at=now
+    )
+    hits = await run_search(fresh_store, parse_query("zebrafishfomer tracking"))
+    assert hits and hits[0].paper.id == "2607.00001"
+
+
+async def test_a_word_a_paper_no_longer_holds_is_no_longer_a_correction(
+    fresh_store: Store,
+) -> None:
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    await fresh_store.upsert_papers(
+        [titled("2607.00001", "Quokkanet segmentation")], observed_at=now
+    )
+    assert [h.paper.id for h in await run_search(fresh_store, parse_query("quokkanett"))] == [
+        "2607.00001"
+    ]
+    await fresh_store.upsert_papers(
+        [titled("2607.00001", "Wombat segmentation", version=2)], observed_at=now
+    )
+    assert await run_search(fresh_store, parse_query("quokkanett")) == []
+    assert await fresh_store.term_counts(["quokkanet", "wombat"]) == {"wombat": 1}
+
+
+async def test_a_name_with_a_sharp_s_is_found_typed_either_way(real_store: PaperStore) -> None:
+    hits = await run_search(real_store, parse_query("Nießner"), limit=5)
+    assert len(hits) == 5 and all("Matthias Nießner" in h.paper.authors for h in hits)
+    # Typed with "ss", it is a spelling away (as "Diesner" is one edit away).
+    hits = await run_search(real_store, parse_query("Niessner"), limit=5)
+    assert sum("Matthias Nießner" in h.paper.authors for h in hits) >= 3
+    assert "Matthias Nießner" in hits[0].paper.authors

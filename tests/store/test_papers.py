@@ -153,6 +153,37 @@ async def test_vocabulary_follows_writes_after_it_was_loaded(store: PaperStore) 
     assert before["transformer"] == 1 and "circuits" not in before  # callers' copy stays
 
 
+async def test_term_counts_and_spelling_candidates_read_the_stored_vocabulary(
+    store: PaperStore,
+) -> None:
+    await store.upsert_papers([paper()], observed_at=T0)
+    other = paper("2601.00002", title="Transformer circuits", abstract="")
+    await store.upsert_papers([other], observed_at=T0)
+    counts = await store.term_counts(["transformer", "circuits", "attention", "nowhere"])
+    assert counts == {"transformer": 2, "circuits": 1, "attention": 1}
+    # Words sharing the first two letters or the last two, near the length, by class.
+    assert "transformer" in await store.spelling_candidates("trnsformer", max_edits=2, common=True)
+    assert "transformer" in await store.spelling_candidates("xransformer", max_edits=2, common=True)
+    rare = await store.spelling_candidates("circiuts", max_edits=2, common=False)
+    assert rare.get("circuits") == 1
+    assert "circuits" not in await store.spelling_candidates("circiuts", max_edits=2, common=True)
+    # A word a paper loses is gone from both, in the same transaction as the paper.
+    await store.upsert_papers(
+        [paper("2601.00002", version=2, title="Recurrent loops", abstract="")], observed_at=T0
+    )
+    assert await store.term_counts(["circuits", "transformer"]) == {"transformer": 1}
+    assert "circuits" not in await store.spelling_candidates("circiuts", max_edits=2, common=False)
+
+
+async def test_a_vocabulary_word_a_failed_write_added_is_not_kept(
+    store: PaperStore, break_upvote_history: Callable[[], None]
+) -> None:
+    break_upvote_history()
+    with pytest.raises(StoreError):
+        await store.upsert_papers([paper(title="Quokkanet")], observed_at=T0)
+    assert await store.term_counts(["quokkanet"]) == {}
+
+
 async def test_text_query_features(store: PaperStore) -> None:
     await store.upsert_papers(
         [
@@ -230,6 +261,19 @@ async def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
         assert recorded == [(n,) for n in sorted(MIGRATIONS)]  # each once, in order
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("SELECT count(*) FROM papers").fetchone() == (1,)
+
+
+async def test_a_database_from_before_the_stored_vocabulary_gets_it_at_upgrade(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    async with open_store(f"sqlite:///{path}") as s:
+        await s.upsert_papers([paper(), paper("2601.00002", title="Circuits")], observed_at=T0)
+    with sqlite3.connect(path) as db:  # as migration 8 left it
+        db.executescript("DROP TABLE vocabulary; DELETE FROM schema_migrations WHERE version = 9;")
+    async with open_store(f"sqlite:///{path}") as s:
+        assert await s.term_counts(["attention", "circuits"]) == {"attention": 2, "circuits": 1}
+        assert "circuits" in await s.spelling_candidates("circiuts", max_edits=2, common=False)
 
 
 async def test_unknown_database_url_names_the_variable() -> None:

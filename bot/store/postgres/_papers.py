@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import partial
 
 from bot.errors import StoreError
@@ -298,3 +298,10 @@ class PaperTables(Connections):
 
     async def _load_vocabulary(self) -> dict[str, int]:
         return {term: docs for term, docs in await self._rows("SELECT term, docs FROM vocabulary")}
+
+    async def term_counts(self, terms: Collection[str]) -> dict[str, int]:
+        words = sorted(set(terms))
+        if not words:
+            return {}
+        sql = "SELECT term, docs FROM vocabulary WHERE term = ANY($1::text[])"
+        return {term: docs for term, docs in await self._rows(sql, (words,))}

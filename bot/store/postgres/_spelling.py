@@ -17,14 +17,16 @@ _LIMIT = 500
 class Spelling(Connections):
     """The spelling part of ``PostgresStore`` (reads only)."""
 
-    async def spelling_candidates(self, term: str, *, max_edits: int, common: bool) -> list[str]:
+    async def spelling_candidates(
+        self, term: str, *, max_edits: int, common: bool
+    ) -> dict[str, int]:
         # The GIN trigram index finds the words over the threshold (the session's
         # pg_trgm.similarity_threshold, set when the pool connects); the rest is a filter.
         sql = (
-            "SELECT term FROM vocabulary WHERE term % $1"
+            "SELECT term, docs FROM vocabulary WHERE term % $1"
             " AND length(term) BETWEEN $2 AND $3 AND (docs > 1) = $4"
             " ORDER BY similarity(term, $1) DESC, term LIMIT $5"
         )
         low, high = len(term) - max_edits, len(term) + max_edits
         rows = await self._rows(sql, (term, low, high, common, _LIMIT))
-        return [word for (word,) in rows if word != term and not word.isdigit()]
+        return {word: docs for word, docs in rows if word != term and not word.isdigit()}

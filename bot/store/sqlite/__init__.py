@@ -24,7 +24,7 @@ from bot.store.sqlite._signals import SignalTables
 from bot.store.sqlite._spelling import Spelling
 from bot.store.sqlite._subscriptions import SubscriptionTables
 from bot.store.sqlite._text_search import TextSearch
-from bot.store.sqlite.migrations import apply_migrations
+from bot.store.sqlite.migrations import add_functions, apply_migrations
 
 __all__ = ["SqliteStore"]
 
@@ -159,6 +159,12 @@ async def _connect(path: str | Path) -> aiosqlite.Connection:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: sqlite3 never begins a transaction behind our back, so
         # every one begins in transaction().
-        return await aiosqlite.connect(str(path), isolation_level=None)
+        db = await aiosqlite.connect(str(path), isolation_level=None)
     except (OSError, sqlite3.Error) as exc:  # bad path, permissions, not a database
         raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+    try:
+        await add_functions(db)
+    except sqlite3.Error as exc:
+        await db.close()
+        raise StoreError(f"cannot use the database at {path}: {exc}") from exc
+    return db

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from bot.store.copy import Row, Table
 from bot.store.sqlite._connections import Connections
+from bot.store.sqlite._papers import count_words
+from bot.text import tokenize
 
 __all__ = ["CopyTables"]
 
@@ -31,8 +34,16 @@ class CopyTables(Connections):
         )
         async with self.transaction():
             held = await self._held(table, rows)
-            # Inserting a paper runs the triggers that keep the full-text indexes.
-            await self._write_many(sql, [r for r in rows if tuple(r[: table.key]) not in held])
+            new = [r for r in rows if tuple(r[: table.key]) not in held]
+            # Inserting a paper runs the triggers that keep the full-text indexes; the
+            # stored vocabulary counts its words here.
+            await self._write_many(sql, new)
+            if table.name == "papers" and new:
+                text = [table.columns.index(c) for c in ("title", "abstract", "authors_text")]
+                change: Counter[str] = Counter()
+                for row in new:
+                    change.update(set(tokenize(" ".join(str(row[i] or "") for i in text))))
+                await count_words(self, change)
             self._after_commit(self._forget_caches)
         return len(rows) - len(held)
 

@@ -6,7 +6,8 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from functools import partial
 
 from bot.errors import StoreError
@@ -14,7 +15,7 @@ from bot.models import Paper, UpsertCounts, merge
 from bot.store.sqlite._connections import Connections
 from bot.text import tokenize
 
-__all__ = ["PaperTables"]
+__all__ = ["PaperTables", "count_words"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ _UPSERT = (
 _HISTORY_UPSERT = (
     "INSERT INTO upvote_history(paper_id, observed_at, upvotes) VALUES (?, ?, ?) "
     "ON CONFLICT(paper_id, observed_at) DO UPDATE SET upvotes = max(upvotes, excluded.upvotes)"
+)
+_VOCABULARY_ADD = (
+    "INSERT INTO vocabulary(term, docs, rev) VALUES (?, ?, ?)"
+    " ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs"
 )
 # Fewer new papers than this are never worth rebuilding the full-text indexes for.
 _BULK_MIN = 1000
@@ -153,17 +158,27 @@ class PaperTables(Connections):
                     ):
                         history.append((pid, now, merged.upvotes))
             if rows or history:
+                change = _vocabulary_change(pairs)
                 await self._save(
-                    rows, history, bulk=new >= _BULK_MIN and new >= await self.count_papers()
+                    rows,
+                    history,
+                    change,
+                    bulk=new >= _BULK_MIN and new >= await self.count_papers(),
                 )
-            if rows:
-                self._after_commit(partial(self._papers_committed, pairs))
+                if rows:
+                    self._after_commit(partial(self._papers_committed, change))
         return UpsertCounts(new=new, updated=updated, unchanged=unchanged)
 
     async def _save(
-        self, rows: Sequence[Sequence[object]], history: Sequence[Sequence[object]], *, bulk: bool
+        self,
+        rows: Sequence[Sequence[object]],
+        history: Sequence[Sequence[object]],
+        change: Counter[str],
+        *,
+        bulk: bool,
     ) -> None:
-        """Write merged rows and upvote history inside the caller's transaction.
+        """Write merged rows, upvote history and the vocabulary's ``change`` (papers more
+        or fewer per word) inside the caller's transaction.
 
         With ``bulk`` (at least as many new papers as the table holds) the full-text
         indexes are rebuilt once instead of updated paper by paper: the first run's
@@ -179,8 +194,12 @@ class PaperTables(Connections):
                     await self._write(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
                 for sql in triggers:
                     await self._write(sql)
+            await self._count_words(change)
         except sqlite3.Error as exc:
             raise StoreError(f"could not save {len(rows)} papers: {exc}") from exc
+
+    async def _count_words(self, change: Counter[str]) -> None:
+        await count_words(self, change)
 
     async def _drop_fts_triggers(self) -> list[str]:
         """Drop the triggers that keep the full-text indexes in step (inside the caller's
@@ -195,9 +214,9 @@ class PaperTables(Connections):
             await self._write(f'DROP TRIGGER "{name}"')
         return [text for _, text in triggers]
 
-    def _papers_committed(self, pairs: Sequence[tuple[Paper | None, Paper]]) -> None:
+    def _papers_committed(self, change: Counter[str]) -> None:
         self._count = None
-        self._update_vocabulary(pairs)
+        self._update_vocabulary(change)
 
     def _forget_caches(self) -> None:
         self._count = None
@@ -262,26 +281,20 @@ class PaperTables(Connections):
                 result[pid] = votes
         return result
 
-    def _update_vocabulary(self, pairs: Sequence[tuple[Paper | None, Paper]]) -> None:
-        """Apply committed papers to the cached vocabulary instead of rescanning the index.
+    def _update_vocabulary(self, change: Counter[str]) -> None:
+        """Apply committed papers to the cached vocabulary instead of reading it again.
 
-        Rescanning costs seconds at a million papers; the change is known here. A new
-        dict replaces the old one, so callers holding the old one see a stable copy.
+        A new dict replaces the old one, so callers holding the old one see a stable copy.
         """
         if self._vocabulary is None:
             return
         vocabulary = dict(self._vocabulary)
-        for old, new in pairs:
-            before = _indexed_tokens(old) if old else set()
-            after = _indexed_tokens(new)
-            for token in before - after:
-                left = vocabulary.get(token, 0) - 1
-                if left > 0:
-                    vocabulary[token] = left
-                else:
-                    vocabulary.pop(token, None)
-            for token in after - before:
-                vocabulary[token] = vocabulary.get(token, 0) + 1
+        for token, n in change.items():
+            left = vocabulary.get(token, 0) + n
+            if left > 0:
+                vocabulary[token] = left
+            else:
+                vocabulary.pop(token, None)
         self._vocabulary = vocabulary
 
     async def vocabulary(self) -> dict[str, int]:
@@ -300,7 +313,39 @@ class PaperTables(Connections):
         return self._vocabulary if self._vocabulary is not None else vocabulary
 
     async def _load_vocabulary(self) -> dict[str, int]:
-        return {term: doc for term, doc in await self._rows("SELECT term, doc FROM papers_vocab")}
+        return {term: docs for term, docs in await self._rows("SELECT term, docs FROM vocabulary")}
+
+    async def term_counts(self, terms: Collection[str]) -> dict[str, int]:
+        words = sorted(set(terms))
+        counts: dict[str, int] = {}
+        for i in range(0, len(words), 500):
+            chunk = words[i : i + 500]
+            sql = f"SELECT term, docs FROM vocabulary WHERE term IN ({', '.join('?' * len(chunk))})"
+            counts.update(await self._rows(sql, chunk))
+        return counts
+
+
+async def count_words(store: Connections, change: Counter[str]) -> None:
+    """Count ``change`` (papers more or fewer per word) into the stored vocabulary, inside
+    the caller's transaction."""
+    terms = sorted(t for t, n in change.items() if n)
+    await store._write_many(_VOCABULARY_ADD, ((t, change[t], t[::-1]) for t in terms))
+    gone = [t for t in terms if change[t] < 0]
+    for i in range(0, len(gone), 500):
+        chunk = gone[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        await store._write(f"DELETE FROM vocabulary WHERE docs <= 0 AND term IN ({marks})", chunk)
+
+
+def _vocabulary_change(pairs: Sequence[tuple[Paper | None, Paper]]) -> Counter[str]:
+    """How many more (or fewer) papers hold each word once ``pairs`` (old, new) land."""
+    change: Counter[str] = Counter()
+    for old, new in pairs:
+        before = _indexed_tokens(old) if old else set()
+        after = _indexed_tokens(new)
+        change.update(after - before)
+        change.subtract(before - after)
+    return change
 
 
 def _indexed_tokens(paper: Paper) -> set[str]:

@@ -1,31 +1,33 @@
-"""Spelling candidates on SQLite: the words of the vocabulary in memory near a length."""
+"""Spelling candidates on SQLite: the stored vocabulary's words that begin, or end, with
+the same two letters as a word, near its length, read by index (migration 9)."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from bot.store.sqlite._papers import PaperTables
 
 __all__ = ["Spelling"]
 
+# The letters a candidate shares with the word at its start (or at its end). Two keep a
+# range small at millions of words; a typo within the first two letters and within the
+# last two as well is missed (a short word with two edits, rarely).
+_SHARED = 2
+_RANGE = (
+    "SELECT term, docs FROM vocabulary WHERE {column} >= ? AND {column} < ?"
+    " AND length(term) BETWEEN ? AND ? AND (docs > 1) = ?"
+)
+
 
 class Spelling(PaperTables):
     """The spelling part of ``SqliteStore`` (reads only)."""
 
-    # The vocabulary last seen and its words by length, those of several papers and those
-    # of one. Holding the vocabulary itself (not its id) means a new vocabulary after a
-    # write can never be mistaken for the old one.
-    _buckets: tuple[Mapping[str, int], dict[int, list[str]], dict[int, list[str]]] | None = None
-
-    async def spelling_candidates(self, term: str, *, max_edits: int, common: bool) -> list[str]:
-        vocabulary = await self.vocabulary()
-        if self._buckets is None or self._buckets[0] is not vocabulary:
-            several: dict[int, list[str]] = {}
-            one: dict[int, list[str]] = {}
-            for word, papers in vocabulary.items():
-                if not word.isdigit():
-                    (several if papers > 1 else one).setdefault(len(word), []).append(word)
-            self._buckets = (vocabulary, several, one)
-        by_length = self._buckets[1] if common else self._buckets[2]
+    async def spelling_candidates(
+        self, term: str, *, max_edits: int, common: bool
+    ) -> dict[str, int]:
         low, high = len(term) - max_edits, len(term) + max_edits
-        return [word for n in range(low, high + 1) for word in by_length.get(n, ())]
+        found: dict[str, int] = {}
+        for column, key in (("term", term), ("rev", term[::-1])):
+            start = key[:_SHARED]
+            end = start[:-1] + chr(ord(start[-1]) + 1)  # just past every key with start
+            sql = _RANGE.format(column=column)
+            found.update(await self._rows(sql, (start, end, low, high, common)))
+        return {word: docs for word, docs in found.items() if not word.isdigit()}

@@ -6,7 +6,7 @@ import logging
 
 import aiosqlite
 
-__all__ = ["MIGRATIONS", "apply_migrations"]
+__all__ = ["MIGRATIONS", "add_functions", "apply_migrations", "reverse"]
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,31 @@ MIGRATIONS: dict[int, str] = {
         expires_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    9: """
+    -- The vocabulary, stored: each indexed word with the number of papers holding it,
+    -- kept by the transaction that writes the papers. A search reads its own words and
+    -- its spelling candidates (words with its first two letters, or its last two, by
+    -- ``rev``, the word backwards) instead of reading FTS5's whole vocabulary first.
+    CREATE TABLE vocabulary (
+        term  TEXT PRIMARY KEY,
+        docs  INTEGER NOT NULL,
+        rev   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX vocabulary_rev ON vocabulary(rev);
+    INSERT INTO vocabulary(term, docs, rev)
+        SELECT term, doc, paperbot_reverse(term) FROM papers_vocab;
+    """,
 }
+
+
+def reverse(text: str) -> str:
+    """``text`` backwards (SQL ``paperbot_reverse``: SQLite has no ``reverse``)."""
+    return text[::-1]
+
+
+async def add_functions(db: aiosqlite.Connection) -> None:
+    """The SQL functions paperbot's schema uses, on a new connection."""
+    await db.create_function("paperbot_reverse", 1, reverse, deterministic=True)
 
 
 async def apply_migrations(db: aiosqlite.Connection) -> list[int]:
