@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -59,8 +60,11 @@ async def similar(
     """
     if limit <= 0:
         return []
+    # The IDF of the words weighed alone, read by index: never the whole vocabulary.
+    total = await store.count_papers() if idf is None else 0
+    given = idf
     if idf is None:
-        idf = make_idf(await store.vocabulary(), await store.count_papers())
+        idf = make_idf(await store.term_counts(_weighed_words([paper])), total)
     words = _query_words(vectorize(paper, idf))
     if not words:
         return []
@@ -78,6 +82,8 @@ async def similar(
     ]
     if not candidates:
         return []
+    if given is None:
+        idf = make_idf(await store.term_counts(_weighed_words([paper, *candidates])), total)
     # The paper's own row comes first; the window's trending scores are not needed.
     matrix = PaperMatrix(Window([paper, *candidates], trend={}), idf)
     mine = matrix.unit_rows([paper.id])
@@ -187,3 +193,10 @@ def _phrases(words: list[str], paper: Paper, other: Paper) -> list[str]:
         if len(out) == _REASON_WORDS:
             break
     return out
+
+
+def _weighed_words(papers: Sequence[Paper]) -> set[str]:
+    """The words a TF-IDF vector of ``papers`` weighs (title, abstract, keywords)."""
+    return {
+        t for p in papers for t in tokenize(f"{p.title} {p.abstract} {' '.join(p.ai_keywords)}")
+    }

@@ -125,3 +125,12 @@ async def test_limit(real_store: PaperStore, idf: Idf) -> None:
     assert await similar(real_store, asked, limit=0, idf=idf) == []
     # Nothing to compare with: no title, no abstract.
     assert await similar(real_store, Paper(id="2699.00002"), idf=idf) == []
+
+
+async def test_the_words_it_reads_weigh_as_the_whole_vocabulary_would(
+    real_store: PaperStore, idf: Idf
+) -> None:
+    # `similar` reads the counts of the paper's and its candidates' words alone.
+    for paper_id in (NO_NORM, SLA, JETSPEC, QAT):
+        p = await paper(real_store, paper_id)
+        assert await similar(real_store, p) == await similar(real_store, p, idf=idf)

@@ -93,12 +93,7 @@ class TextSearch(PaperTables):
     async def _idf(self, parts: list[_Part]) -> list[float]:
         """BM25's inverse document frequency of each part (its tokens' papers together)."""
         tokens = sorted({t for _, ts in parts for t in ts})
-        known = self._vocabulary if not self._owns_transaction() else None
-        if known is None:
-            rows = await self._rows(
-                "SELECT term, docs FROM vocabulary WHERE term = ANY($1::text[])", (tokens,)
-            )
-            known = {term: docs for term, docs in rows}
+        known = await self.term_counts(tokens)
         n = await self.count_papers()
         idf = []
         for part, ts in parts:

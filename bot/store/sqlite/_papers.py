@@ -8,7 +8,6 @@ import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Collection, Sequence
-from functools import partial
 
 from bot.errors import StoreError
 from bot.models import Paper, UpsertCounts, merge
@@ -114,7 +113,6 @@ class PaperTables(Connections):
     """The papers part of ``SqliteStore``, and the caches that follow its commits."""
 
     # Both change only when papers are written, so they are kept until a commit does.
-    _vocabulary: dict[str, int] | None = None
     _count: int | None = None
 
     async def upsert_papers(
@@ -166,7 +164,7 @@ class PaperTables(Connections):
                     bulk=new >= _BULK_MIN and new >= await self.count_papers(),
                 )
                 if rows:
-                    self._after_commit(partial(self._papers_committed, change))
+                    self._after_commit(self._forget_caches)
         return UpsertCounts(new=new, updated=updated, unchanged=unchanged)
 
     async def _save(
@@ -214,13 +212,8 @@ class PaperTables(Connections):
             await self._write(f'DROP TRIGGER "{name}"')
         return [text for _, text in triggers]
 
-    def _papers_committed(self, change: Counter[str]) -> None:
-        self._count = None
-        self._update_vocabulary(change)
-
     def _forget_caches(self) -> None:
         self._count = None
-        self._vocabulary = None
 
     async def get_paper(self, paper_id: str) -> Paper | None:
         return (await self.get_papers([paper_id])).get(paper_id)
@@ -281,38 +274,10 @@ class PaperTables(Connections):
                 result[pid] = votes
         return result
 
-    def _update_vocabulary(self, change: Counter[str]) -> None:
-        """Apply committed papers to the cached vocabulary instead of reading it again.
-
-        A new dict replaces the old one, so callers holding the old one see a stable copy.
-        """
-        if self._vocabulary is None:
-            return
-        vocabulary = dict(self._vocabulary)
-        for token, n in change.items():
-            left = vocabulary.get(token, 0) + n
-            if left > 0:
-                vocabulary[token] = left
-            else:
-                vocabulary.pop(token, None)
-        self._vocabulary = vocabulary
-
     async def vocabulary(self) -> dict[str, int]:
-        if self._owns_transaction():
-            # Would show this task's uncommitted papers: not for the cache.
-            return await self._load_vocabulary()
-        # A commit during the load may or may not be in what it read, and the commit's
-        # own update to the cache finds none to update: load again, keep only a clean one.
-        for _ in range(3):
-            if self._vocabulary is not None:
-                return self._vocabulary
-            generation = self._generation
-            vocabulary = await self._load_vocabulary()
-            if self._cacheable(generation):
-                self._vocabulary = vocabulary
-        return self._vocabulary if self._vocabulary is not None else vocabulary
-
-    async def _load_vocabulary(self) -> dict[str, int]:
+        # Read whole each time, never cached: nothing on a hot path asks for all of it
+        # (a digest build's IDF does, and keeps it), and a cached copy would cost every
+        # later write a copy of it.
         return {term: docs for term, docs in await self._rows("SELECT term, docs FROM vocabulary")}
 
     async def term_counts(self, terms: Collection[str]) -> dict[str, int]:
