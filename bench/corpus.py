@@ -159,7 +159,9 @@ def schema_versions(path: Path) -> list[tuple[int, str]]:
 def size_label(size: int | None) -> str:
     if size is None:
         return "real"
-    return f"{size // 1_000_000}m" if size % 1_000_000 == 0 else f"{size // 1000}k"
+    if size % 100_000 == 0 and size >= 1_000_000:
+        return f"{size / 1_000_000:g}m"  # 1m, 2.5m
+    return f"{size // 1000}k"
 
 
 async def corpus_file(corpus: Corpus, size: int | None, cache: Path) -> Path:
