@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from bot.delivery.digest import DigestBuilder, Due, render_digest
 from bot.delivery.outbound import Outbound, OutboundMessage, Outcome, SendResult
 from bot.errors import SourceError
-from bot.models import Delivery, Subscription
+from bot.models import Delivery, Digest, Subscription
 from bot.store.port import Store
 from bot.subscriptions.schedule import next_run, slots_between
 
@@ -49,6 +49,9 @@ Refresh = Callable[[], Awaitable[object]]
 LAST_FETCH = "last_fetch_at"
 # How long before a slot new papers are fetched.
 REFRESH_LEAD = dt.timedelta(minutes=10)
+# Delivery intents recorded per transaction: few commits, and the write lock is never
+# held long enough to keep a slash command waiting.
+INTENT_BATCH = 500
 # Waits longer than this are not held inside a tick: the delivery is retried later.
 _MAX_INLINE_WAIT = 60.0
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -151,15 +154,24 @@ class Scheduler:
             await self._maybe_refresh(now)
         if due:
             digests = await self.builder.build(due)
-            for item, digest in zip(due, digests, strict=True):
-                sub = item.subscription
-                if not digest.items and not sub.post_empty:
-                    await self.store.record_skip(sub, item.slot, "nothing new", now=now)
-                    continue
-                # Another process may have recorded this slot first: then this does nothing.
-                await self.store.record_intent(sub, item.slot, digest, now=now)
+            pairs = list(zip(due, digests, strict=True))
+            # The intents in a few transactions, not one per delivery; each commits before
+            # anything of it is sent, and a crash before its commit leaves the slots due.
+            for i in range(0, len(pairs), INTENT_BATCH):
+                async with self.store.transaction():
+                    for item, digest in pairs[i : i + INTENT_BATCH]:
+                        await self._record(item, digest, now)
+                await _breathe(i + INTENT_BATCH)
         await self._send_open(now, report)
         return report
+
+    async def _record(self, item: Due, digest: Digest, now: dt.datetime) -> None:
+        sub = item.subscription
+        if not digest.items and not sub.post_empty:
+            await self.store.record_skip(sub, item.slot, "nothing new", now=now)
+        else:
+            # Another process may have recorded this slot first: then this does nothing.
+            await self.store.record_intent(sub, item.slot, digest, now=now)
 
     async def _due(self, now: dt.datetime, report: TickReport) -> list[Due]:
         due = []

@@ -355,6 +355,46 @@ async def test_a_crash_mid_send_neither_loses_nor_repeats(
     assert report.recovered == int(when == "after send")
 
 
+@pytest.mark.parametrize("when", ["while recording the intents", "between intents and sends"])
+async def test_a_crash_around_the_batch_of_intents_posts_each_digest_once(
+    store: Store,
+    port: FakeOutbound,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+) -> None:
+    places = [Destination("test", "team", f"C{n}") for n in range(5)]
+    for place in places:
+        await subscribe(store, clock, destination=place)
+    clock.set(at(MONDAY, 9))
+    s = scheduler(store, port, clock)
+    if when == "while recording the intents":
+        real_record = store.record_intent
+        recorded = 0
+
+        async def dying_record(*args: object, **kw: object) -> object:
+            nonlocal recorded
+            recorded += 1
+            if recorded == 3:
+                raise Crash
+            return await real_record(*args, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store, "record_intent", dying_record)
+    else:
+        monkeypatch.setattr(s, "_send_open", lambda *_: (_ for _ in ()).throw(Crash))
+    with pytest.raises(Crash):
+        await s.tick()
+    monkeypatch.undo()
+    assert port.sent == []
+    # All of the batch or none of it was recorded: the next process posts each once.
+    recorded = await store.open_deliveries(due_by=clock() + dt.timedelta(days=1))
+    assert len(recorded) == (0 if when == "while recording the intents" else 5)
+    clock.advance(minutes=6)
+    report = await scheduler(store, port, clock).tick()
+    assert report.sent == 5
+    assert sorted(m.delivery.destination for m in port.sent) == sorted(p.key for p in places)
+
+
 async def test_fetches_before_the_slot_and_survives_an_upstream_outage(
     store: Store, port: FakeOutbound, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
