@@ -158,6 +158,7 @@ def bench_size(args: argparse.Namespace, size: int, work: Path) -> dict[str, Any
         print(f"  [{size_label(size)}] bare sqlite3:    {seconds:.1f} s, {rss:,.0f} MB")
         for leftover in work.glob(base_db.name + "*"):
             leftover.unlink()
+    results["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     return results
 
 
@@ -208,7 +209,9 @@ def main(args: argparse.Namespace) -> None:
     }
     out: Path = args.results
     old = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    old[args.label or commit] = data
+    # Merged by size, so the sizes of one label may be run separately.
+    sizes_before = {k: v for k, v in old.get(args.label or commit, {}).items() if k != "meta"}
+    old[args.label or commit] = {"meta": data["meta"], **sizes_before, **results}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(old, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {out} [{args.label or commit}]")
