@@ -153,6 +153,28 @@ async def test_vocabulary_follows_writes_after_it_was_loaded(store: PaperStore) 
     assert before["transformer"] == 1 and "circuits" not in before  # callers' copy stays
 
 
+async def test_a_big_batch_with_a_paper_seen_on_two_days_keeps_both_observations(
+    store: PaperStore,
+) -> None:
+    # Big enough to go through SQLite's staging table; each paper twice, a day apart.
+    ids = [f"2601.{n:05d}" for n in range(150)]
+    first = [paper(i, title=f"Flow study {n}", upvotes=1) for n, i in enumerate(ids)]
+    later = [
+        paper(i, version=2, title=f"Flow matching study {n}", upvotes=5) for n, i in enumerate(ids)
+    ]
+    day2 = T0 + dt.timedelta(days=1)
+    counts = await store.upsert_observed([(T0, first), (day2, later)])
+    assert (counts.new, counts.updated) == (150, 150)
+    stored = await store.get_papers(ids)
+    assert {p.title for p in stored.values()} == {f"Flow matching study {n}" for n in range(150)}
+    assert {p.upvotes for p in stored.values()} == {5}
+    assert await store.upvotes_before(ids[:1], T0) == {ids[0]: 1}
+    assert await store.upvotes_before(ids[:1], day2) == {ids[0]: 5}
+    assert await store.term_counts(["flow", "matching"]) == {"flow": 150, "matching": 150}
+    found = await store.text_search(TextQuery(groups=(("matching",),)), limit=200)
+    assert len(found) == 150
+
+
 async def test_term_counts_and_spelling_candidates_read_the_stored_vocabulary(
     store: PaperStore,
 ) -> None:
