@@ -52,6 +52,8 @@ REFRESH_LEAD = dt.timedelta(minutes=10)
 # Delivery intents recorded per transaction: few commits, and the write lock is never
 # held long enough to keep a slash command waiting.
 INTENT_BATCH = 500
+# Sent deliveries recorded per transaction (see _Marks).
+MARK_BATCH = 50
 # Waits longer than this are not held inside a tick: the delivery is retried later.
 _MAX_INLINE_WAIT = 60.0
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -95,6 +97,26 @@ class _Gate:
     def limited(self, retry_after: float) -> None:
         self._spacing = max(self._spacing, retry_after)
         self._next = max(self._next, self._clock() + dt.timedelta(seconds=retry_after))
+
+
+class _Marks:
+    """Sent deliveries recorded ``MARK_BATCH`` to a transaction instead of one each. A
+    crash before a flush leaves them claimed and pending: the next sender finds them in
+    the platform's history, as after any crash between a send and its record."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._sent: list[tuple[int, dt.datetime]] = []
+
+    async def add(self, delivery_id: int, when: dt.datetime) -> None:
+        self._sent.append((delivery_id, when))
+        if len(self._sent) >= MARK_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        sent, self._sent = self._sent, []
+        if sent:
+            await self._store.mark_sent_many(sent)
 
 
 async def _breathe(n: int, every: int = 100) -> None:
@@ -258,6 +280,7 @@ class Scheduler:
                 continue
             queue.put_nowait(OutboundMessage(d, sub, render_digest(d.digest, papers)))
         gate = _Gate(self._clock, self._sleep)
+        marks = _Marks(self.store)
         # Rate limits any process met: a destination's, or its platform's as a whole.
         keys = {d.destination for d in claimed} | {_platform_key(d) for d in claimed}
         held = await self.store.holds(sorted(keys), now=self._clock())
@@ -275,12 +298,19 @@ class Scheduler:
                 if wait > 0:
                     await self._sleep(wait)
                 await gate.wait()
-                again = await self._deliver(message, report, gate, held)
+                again = await self._deliver(message, report, gate, held, marks)
                 if again:
                     queue.put_nowait(message)
 
         workers = min(self._concurrency, queue.qsize()) or 1
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        except Exception:
+            await marks.flush()  # what was sent is recorded before the error goes on
+            raise
+        # (A process that dies records nothing more: a restart finds those posts in the
+        # platform's history.)
+        await marks.flush()
 
     async def _deliver(
         self,
@@ -288,6 +318,7 @@ class Scheduler:
         report: TickReport,
         gate: _Gate,
         held: dict[str, dt.datetime],
+        marks: _Marks,
     ) -> bool:
         """Send one message and record the outcome; True to send it again in this tick."""
         d = message.delivery
@@ -305,7 +336,7 @@ class Scheduler:
             result = SendResult(Outcome.TRANSIENT, detail=f"{type(exc).__name__}: {exc}")
         now = self._clock()
         if result.outcome is Outcome.DELIVERED:
-            await self.store.mark_sent(d.id, now=now)
+            await marks.add(d.id, now)
             report.sent += 1
             return False
         if result.outcome is Outcome.RATE_LIMITED:

@@ -260,6 +260,10 @@ class DeliveryStore(Protocol):
 
     async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None: ...
 
+    async def mark_sent_many(self, sent: Sequence[tuple[int, dt.datetime]]) -> None:
+        """``mark_sent`` for each (delivery id, when it was sent), in one transaction."""
+        ...
+
     async def mark_pending(self, delivery_id: int) -> None:
         """About to send again: from now on a crash leaves it "maybe sent"."""
         ...

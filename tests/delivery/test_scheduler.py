@@ -395,6 +395,31 @@ async def test_a_crash_around_the_batch_of_intents_posts_each_digest_once(
     assert sorted(m.delivery.destination for m in port.sent) == sorted(p.key for p in places)
 
 
+async def test_a_crash_before_the_sent_posts_are_recorded_repeats_none(
+    store: Store, port: FakeOutbound, clock: FakeClock
+) -> None:
+    # Sent posts are recorded a few at a time: a process that dies between its sends and
+    # their record leaves them for the next one to find in the channel's history.
+    for n in range(5):
+        await subscribe(store, clock, destination=Destination("test", "team", f"C{n}"))
+    clock.set(at(MONDAY, 9))
+    real_send = port.send
+
+    async def dying_send(message: OutboundMessage) -> SendResult:
+        if len(port.sent) == 3:
+            raise Crash
+        return await real_send(message)
+
+    port.send = dying_send  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        await scheduler(store, port, clock, concurrency=1).tick()
+    port.send = real_send  # type: ignore[method-assign]
+    clock.advance(minutes=6)
+    report = await scheduler(store, port, clock).tick()
+    assert (report.recovered, report.sent) == (3, 2)
+    assert len(port.sent) == len({m.delivery.destination for m in port.sent}) == 5
+
+
 async def test_fetches_before_the_slot_and_survives_an_upstream_outage(
     store: Store, port: FakeOutbound, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

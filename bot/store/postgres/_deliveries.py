@@ -208,12 +208,16 @@ class DeliveryTables(Connections):
             )
 
     async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None:
+        await self.mark_sent_many([(delivery_id, now)])
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, dt.datetime]]) -> None:
         async with self.transaction():
             await self._write(
-                "UPDATE deliveries SET status = 'sent', sent_at = $1, error = '',"
-                " attempts = attempts + 1, next_attempt_at = NULL, claimed_by = '',"
-                " claimed_until = NULL WHERE id = $2",
-                (now, delivery_id),
+                "UPDATE deliveries AS d SET status = 'sent', sent_at = v.at, error = '',"
+                " attempts = d.attempts + 1, next_attempt_at = NULL, claimed_by = '',"
+                " claimed_until = NULL"
+                " FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, at) WHERE d.id = v.id",
+                ([i for i, _ in sent], [at for _, at in sent]),
             )
 
     async def mark_pending(self, delivery_id: int) -> None:

@@ -187,12 +187,15 @@ class DeliveryTables(Connections):
         return found
 
     async def mark_sent(self, delivery_id: int, *, now: dt.datetime) -> None:
+        await self.mark_sent_many([(delivery_id, now)])
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, dt.datetime]]) -> None:
         async with self.transaction():
-            await self._write(
+            await self._write_many(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, error = '',"
                 " attempts = attempts + 1, next_attempt_at = NULL, claimed_by = '',"
                 " claimed_until = NULL WHERE id = ?",
-                (now.isoformat(), delivery_id),
+                [(at.isoformat(), i) for i, at in sent],
             )
 
     async def mark_pending(self, delivery_id: int) -> None:
