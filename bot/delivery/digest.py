@@ -66,7 +66,7 @@ class _Job:
     builder keeps (``columns`` is a fork of its column space, the worker's to extend)."""
 
     due: Sequence[Due]
-    ends: Mapping[Due, dt.date]
+    ends: Sequence[dt.date]  # each due subscription's last day of papers, in its order
     papers: list[Paper]
     trend: Mapping[str, float]
     sent: Mapping[str, set[str]]
@@ -137,23 +137,29 @@ class DigestBuilder:
         """Everything the worker needs, read from the store and the builder's state."""
         newest = await self.store.latest_day()
         newest_upvoted = await self.store.latest_day(with_upvotes=True)
-        ends = {}
-        for d in due:
-            local = d.slot.astimezone(ZoneInfo(d.subscription.timezone)).date()
-            latest = newest_upvoted if d.subscription.source is Source.HF else newest
-            ends[d] = min(local, latest or local)
-        start = min(ends.values()) - dt.timedelta(days=LOOKBACK_DAYS)
-        papers = await self.store.papers_between(start, max(ends.values()))
+        # Most subscriptions share a slot, a timezone and a source: each end once.
+        end_of: dict[tuple[dt.datetime, str, Source], dt.date] = {}
+        ends = []
+        for n, d in enumerate(due):
+            sub = d.subscription
+            end = end_of.get((d.slot, sub.timezone, sub.source))
+            if end is None:
+                local = d.slot.astimezone(ZoneInfo(sub.timezone)).date()
+                latest = newest_upvoted if sub.source is Source.HF else newest
+                end = end_of[(d.slot, sub.timezone, sub.source)] = min(local, latest or local)
+            ends.append(end)
+            if n % 1000 == 999:
+                await asyncio.sleep(0)  # 10,000 of them: let the chat gateway run
+        start = min(ends) - dt.timedelta(days=LOOKBACK_DAYS)
+        papers = await self.store.papers_between(start, max(ends))
         sent = await self.store.delivered([p.id for p in papers])
         # Scored at the latest end: an earlier end scales every score of its papers
         # alike (none is newer than its end), so their order is the same.
-        trend = await read_trending_scores(
-            self.store, papers, end=max(ends.values()), period=TREND_PERIOD
-        )
+        trend = await read_trending_scores(self.store, papers, end=max(ends), period=TREND_PERIOD)
         dms = [d.subscription for d in due if d.subscription.is_dm]
         if not dms:
             # Channel digests compare no profile: a column space of their own.
-            return _Job(tuple(due), ends, papers, trend, sent, None, Columns(), {}, {}, {})
+            return _Job(tuple(due), tuple(ends), papers, trend, sent, None, Columns(), {}, {}, {})
         # One IDF (and column space) for the whole build, even if papers arrive meanwhile.
         idf = await self._idf_now()
         pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in dms))
@@ -164,7 +170,7 @@ class DigestBuilder:
         wanted = [i for mine in stale.values() for ids in mine.values() for i in ids[:MAX_LIKED]]
         known = await self.store.get_papers(wanted) if wanted else {}
         columns = self._columns.fork()
-        return _Job(tuple(due), ends, papers, trend, sent, idf, columns, fresh, stale, known)
+        return _Job(tuple(due), tuple(ends), papers, trend, sent, idf, columns, fresh, stale, known)
 
     async def _idf_now(self) -> Idf:
         total = await self.store.count_papers()
@@ -190,8 +196,8 @@ def _rank_all(job: _Job) -> _Built:
     queries: dict[tuple[object, ...], Query] = {}
     picked: dict[str, set[str]] = {}
     digests = []
-    for d in job.due:
-        sub, end = d.subscription, job.ends[d]
+    for d, end in zip(job.due, job.ends, strict=True):
+        sub = d.subscription
         first = end - dt.timedelta(days=LOOKBACK_DAYS)
         # Sent before, or picked by another subscription of the place in this build.
         done = job.sent.get(sub.destination.key, set()) | picked.get(sub.destination.key, set())
