@@ -1,4 +1,4 @@
-"""`python -m bot`: the same as the `paperbot` command, whose wiring lives in adapters.cli."""
+"""`python -m bot`: the same as the `paperbot` command, whose arguments live in adapters.cli."""
 
 import sys
 

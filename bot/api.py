@@ -4,7 +4,7 @@ An adapter turns what a user did into an ``Invocation`` (``bot.commands``) and c
 ``PaperService.run`` with the caller and its front end's ``Syntax``; buttons go through
 ``act``, autocomplete through ``complete``, a reader's own page through ``home``. It
 implements the outbound port (``bot.delivery.outbound``) for scheduled posts and gets
-its scheduler from the composition root (``adapters.cli``). Nothing else of the core is
+its scheduler from the composition root (``bot.app``). Nothing else of the core is
 an adapter's business: an import contract in pyproject.toml keeps it so.
 """
 

@@ -9,12 +9,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table as RichTable
 
+from bot.app import copy_database
 from bot.config import Settings, check_database_url
 from bot.errors import InvalidInput
-from bot.store import open_store
-from bot.store.copy import TABLES, copy_store
 
-__all__ = ["add_db_parser", "copy_database"]
+__all__ = ["add_db_parser", "copy_command"]
 
 
 def add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,10 +26,10 @@ def add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     c.add_argument("source", metavar="SRC_URL")
     c.add_argument("target", metavar="DST_URL")
-    c.set_defaults(run=copy_database)
+    c.set_defaults(run=copy_command)
 
 
-async def copy_database(args: argparse.Namespace, settings: Settings) -> int:
+async def copy_command(args: argparse.Namespace, settings: Settings) -> int:
     """Copy with a bar per table on a terminal, then the counts, checked."""
     if args.source == args.target:
         raise InvalidInput("db copy: SRC_URL and DST_URL name the same database")
@@ -40,24 +39,20 @@ async def copy_database(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as exc:
             raise InvalidInput(f"db copy: {name}: {exc}") from None
     err = Console(file=sys.stderr)
-    pool = settings.db_pool_size
-    async with (
-        open_store(args.source, pool_size=pool) as source,
-        open_store(args.target, pool_size=pool) as target,
-    ):
-        columns = (TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=err, disable=not err.is_terminal) as bars:
-            tasks: dict[str, TaskID] = {}
+    columns = (TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err, disable=not err.is_terminal) as bars:
+        tasks: dict[str, TaskID] = {}
 
-            def progress(table: str, done: int, total: int) -> None:
-                if table not in tasks:
-                    tasks[table] = bars.add_task(table, total=total)
-                bars.update(tasks[table], completed=done)
+        def progress(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bars.add_task(table, total=total)
+            bars.update(tasks[table], completed=done)
 
-            report = await copy_store(source, target, progress=progress)
+        report = await copy_database(
+            args.source, args.target, pool_size=settings.db_pool_size, progress=progress
+        )
     summary = RichTable("table", "rows", "copied now", title="copied and checked")
-    for table in TABLES:
-        name = table.name
+    for name in report.target:  # every table, in the order copied
         summary.add_row(name, f"{report.target[name]:,}", f"{report.copied[name]:,}")
     Console().print(summary)
     return 0

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from adapters.cli.wiring import open_app
+from bot.app import open_app
 from bot.config import Settings
 from bot.errors import StoreError
 

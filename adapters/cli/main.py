@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,11 @@ from typing import Any
 from adapters.cli.db import add_db_parser
 from adapters.cli.health import add_health_parser
 from adapters.cli.progress import progress_bar
-from adapters.cli.wiring import build_scheduler, open_app
 from adapters.console import render_reply, run_console
 from adapters.console.outbound import ConsoleOutbound
 from bot import __version__
 from bot.api import utcnow
+from bot.app import App, build_scheduler, open_app, parse_date_bound
 from bot.commands import COMMANDS, Arg, Command, Invocation, TextSyntax, parse_text
 from bot.config import (
     Settings,
@@ -33,8 +34,6 @@ from bot.config import (
     split_categories,
 )
 from bot.errors import ConfigError, InvalidInput, PaperbotError, UserError
-from bot.ingest import EXPORT_XZ_PRESET, dump_records, fetch, import_paths, write_records
-from bot.search.query import parse_date_bound
 
 __all__ = ["CLI", "build_parser", "export_target", "fetch_days", "fetch_sources", "main"]
 
@@ -132,7 +131,7 @@ async def chat_command(args: argparse.Namespace, settings: Settings) -> int:
         value = getattr(args, f"option_{arg.name}", None)
         if value is not None:
             raw[arg.name] = value
-    async with open_app(settings) as app:
+    async with _opened(settings) as app:
         reply = await app.service.run(Invocation(command, raw), None, CLI)
     print(render_reply(reply, colour=_colour(sys.stdout)))
     return 0
@@ -140,10 +139,25 @@ async def chat_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def console(args: argparse.Namespace, settings: Settings) -> int:
     colour = _colour(sys.stdout)
-    async with open_app(settings) as app:
+    async with _opened(settings) as app:
         scheduler = build_scheduler(app, ConsoleOutbound(colour=colour))
         await run_console(app.service, scheduler=scheduler, colour=colour)
     return 0
+
+
+def _opened(settings: Settings, *, load_snapshot: bool = True) -> AbstractAsyncContextManager[App]:
+    """The core's parts for one command, saying so on stderr when a first run loads the
+    bundled snapshot."""
+    return open_app(settings, load_snapshot=load_snapshot, on_first_run=_first_run)
+
+
+def _first_run(papers: int) -> None:
+    # Said on every first run, terminal or not: the next few seconds would be silent.
+    print(
+        f"paperbot: first run: loading {papers:,} papers from the bundled snapshot…",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def fetch_days(since: str | None, days: int | None, today: dt.date) -> list[dt.date]:
@@ -178,14 +192,12 @@ async def fetch_papers(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as exc:
             raise UserError(f"--category: {exc}") from None
     days = fetch_days(args.since, args.days, utcnow().date())
-    async with open_app(settings) as app:
+    async with _opened(settings) as app:
         with progress_bar("fetching") as progress:
-            result = await fetch(
-                app.store,
-                days=days,
-                now=utcnow(),
-                hf=app.hf if "hf" in sources else None,
-                arxiv=app.arxiv if "arxiv" in sources else None,
+            result = await app.fetch(
+                days,
+                hf="hf" in sources,
+                arxiv="arxiv" in sources,
                 categories=categories,
                 progress=progress,
             )
@@ -201,11 +213,9 @@ async def fetch_papers(args: argparse.Namespace, settings: Settings) -> int:
 
 async def import_papers(args: argparse.Namespace, settings: Settings) -> int:
     """Import files; exit 1 when any file could not be imported (the rest still are)."""
-    async with open_app(settings, load_snapshot=False) as app:
+    async with _opened(settings, load_snapshot=False) as app:
         with progress_bar("importing") as progress:
-            report = await import_paths(
-                app.store, args.paths, now=utcnow(), progress=progress, on_batch=_batch_written
-            )
+            report = await app.import_files(args.paths, progress=progress, on_batch=_batch_written)
     for message in report.errors:
         print(f"skipped {message}", file=sys.stderr)
     if report.unreported:
@@ -234,16 +244,16 @@ async def export_papers(args: argparse.Namespace, settings: Settings) -> int:
     """Every paper as JSON lines, into a file or (``-``) to standard output."""
     to_stdout = args.path == "-"
     target = None if to_stdout else export_target(args.path)  # before opening anything
-    async with open_app(settings) as app:
-        papers = await app.store.all_papers()
+    async with _opened(settings) as app:
+        try:
+            count = await app.export(target, sys.stdout)
+        except OSError as exc:
+            if target is None:
+                raise
+            raise UserError(f"cannot write {args.path}: {_why(exc, target)}") from None
     if target is None:
-        count = dump_records(papers, sys.stdout)
         print(f"wrote {count} papers to standard output", file=sys.stderr)
         return 0
-    try:
-        count = write_records(papers, target, preset=EXPORT_XZ_PRESET)
-    except OSError as exc:
-        raise UserError(f"cannot write {args.path}: {_why(exc, target)}") from None
     print(f"wrote {count} papers to {args.path}")
     return 0
 
@@ -264,7 +274,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     if args.platform == "slack":
         run_slack = _platform("slack", "slack")
         slack = load_slack()  # before opening anything: a missing variable fails fast
-        async with open_app(settings) as app:
+        async with _opened(settings) as app:
             await run_slack(
                 app.service,
                 app.store,
@@ -276,7 +286,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     run_discord = _platform("discord", "discord")
     discord_settings = load_discord()  # before opening anything: fail fast, naming it
-    async with open_app(settings) as app:
+    async with _opened(settings) as app:
         await run_discord(
             app.service,
             discord_settings,

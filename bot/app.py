@@ -1,17 +1,21 @@
 """The composition root: open the shared HTTP client and database once, build the parts.
 
 Everything a command needs is built here and passed in (constructor injection); the
-adapters get the facade and, for daily posts, a scheduler on their outbound port.
+adapters get the facade (``bot.api``) and, for daily posts, a scheduler on their
+outbound port. The `paperbot` command's maintenance work (fetch, import, export, copy)
+goes through an ``App`` too, so no adapter reaches into the store, the sources or
+ingest itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
 
 import httpx
 
@@ -20,16 +24,38 @@ from bot.api import PaperService, utcnow
 from bot.config import Settings
 from bot.delivery.outbound import Outbound
 from bot.delivery.scheduler import Scheduler
-from bot.ingest import FetchReport, fetch, load_snapshot_if_empty
+from bot.ingest import (
+    EXPORT_XZ_PRESET,
+    FetchReport,
+    ImportReport,
+    dump_records,
+    fetch,
+    import_paths,
+    load_snapshot_if_empty,
+    write_records,
+)
 from bot.models import Paper
+from bot.search.query import parse_date_bound
 from bot.sources._http import CONNECT_TIMEOUT, RateLimiter
 from bot.sources.arxiv import ARXIV_INTERVAL, ArxivClient
 from bot.sources.hf import HFClient
 from bot.store import Store, open_store
+from bot.store.copy import CopyReport, copy_store
 
-__all__ = ["App", "build_scheduler", "open_app"]
+__all__ = [
+    "App",
+    "CopyReport",
+    "FetchReport",
+    "ImportReport",
+    "build_scheduler",
+    "copy_database",
+    "open_app",
+    "parse_date_bound",
+]
 
 log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # done, total
 
 
 @dataclass
@@ -44,9 +70,56 @@ class App:
     polite: RateLimiter
     service: PaperService
 
+    async def fetch(
+        self,
+        days: Sequence[dt.date],
+        *,
+        hf: bool,
+        arxiv: bool,
+        categories: Sequence[str],
+        progress: Progress | None = None,
+    ) -> FetchReport:
+        """Fetch ``days`` of Hugging Face daily papers and today's arXiv listings."""
+        return await fetch(
+            self.store,
+            days=days,
+            now=utcnow(),
+            hf=self.hf if hf else None,
+            arxiv=self.arxiv if arxiv else None,
+            categories=categories,
+            progress=progress,
+        )
+
+    async def import_files(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        progress: Progress | None = None,
+        on_batch: Callable[[Path, int], None] | None = None,
+    ) -> ImportReport:
+        """Import every file ``paths`` names (folders recursively)."""
+        return await import_paths(
+            self.store, paths, now=utcnow(), progress=progress, on_batch=on_batch
+        )
+
+    async def export(self, target: Path | None, stream: TextIO) -> int:
+        """Every paper as JSON lines into ``target`` (compressed by its suffix), or to
+        ``stream`` when it is None; the number written."""
+        papers = await self.store.all_papers()
+        if target is None:
+            return dump_records(papers, stream)
+        return write_records(papers, target, preset=EXPORT_XZ_PRESET)
+
 
 @asynccontextmanager
-async def open_app(settings: Settings, *, load_snapshot: bool = True) -> AsyncIterator[App]:
+async def open_app(
+    settings: Settings,
+    *,
+    load_snapshot: bool = True,
+    on_first_run: Callable[[int], None] | None = None,
+) -> AsyncIterator[App]:
+    """Open the database and the HTTP client; with ``load_snapshot``, load the bundled
+    snapshot into an empty database first (``on_first_run`` is told how many papers)."""
     # A host that cannot be connected to in a few seconds is down for now; an answer
     # gets PAPERBOT_HTTP_TIMEOUT.
     connect = min(CONNECT_TIMEOUT, settings.http_timeout)
@@ -57,7 +130,7 @@ async def open_app(settings: Settings, *, load_snapshot: bool = True) -> AsyncIt
         open_store(settings.database_url, pool_size=settings.db_pool_size) as store,
     ):
         if load_snapshot:
-            report = await load_snapshot_if_empty(store, now=utcnow(), on_count=_first_run)
+            report = await load_snapshot_if_empty(store, now=utcnow(), on_count=on_first_run)
             if report:
                 log.info("loaded %d papers from the bundled snapshot", report.counts.new)
         retries = settings.http_retries
@@ -74,15 +147,6 @@ async def open_app(settings: Settings, *, load_snapshot: bool = True) -> AsyncIt
 
         service = PaperService(store, lookup=lookup)
         yield App(settings, store, http, hf, arxiv, polite, service)
-
-
-def _first_run(papers: int) -> None:
-    # Said on every first run, terminal or not: the next few seconds would be silent.
-    print(
-        f"paperbot: first run: loading {papers:,} papers from the bundled snapshot…",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def build_scheduler(app: App, port: Outbound) -> Scheduler:
@@ -114,3 +178,19 @@ def build_scheduler(app: App, port: Outbound) -> Scheduler:
         refresh=refresh,
         refresh_every=dt.timedelta(minutes=settings.refresh_minutes),
     )
+
+
+async def copy_database(
+    source: str,
+    target: str,
+    *,
+    pool_size: int,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> CopyReport:
+    """Copy every table of the database ``source`` names into ``target``'s (resumable;
+    the counts checked at the end). ``progress`` is told (table, rows done, rows)."""
+    async with (
+        open_store(source, pool_size=pool_size) as src,
+        open_store(target, pool_size=pool_size) as dst,
+    ):
+        return await copy_store(src, dst, progress=progress)
