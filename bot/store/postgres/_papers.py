@@ -11,6 +11,7 @@ from bot.errors import StoreError
 from bot.models import Paper, UpsertCounts, merge
 from bot.store.postgres._connections import DB_ERRORS, Connections
 from bot.store.postgres._vectors import indexed_tokens, search_vectors
+from bot.store.words import vocabulary_change
 
 __all__ = ["PAPERS_LOCK", "PaperTables", "apply_vocabulary_change"]
 
@@ -109,17 +110,6 @@ def _paper_to_row(p: Paper, when: dt.datetime) -> tuple[object, ...]:
     )
 
 
-def _vocabulary_change(pairs: Sequence[tuple[Paper | None, Paper]]) -> Counter[str]:
-    """How many more (or fewer) papers hold each token once ``pairs`` (old, new) land."""
-    change: Counter[str] = Counter()
-    for old, new in pairs:
-        before = indexed_tokens(old) if old else set()
-        after = indexed_tokens(new)
-        change.update(after - before)
-        change.subtract(before - after)
-    return change
-
-
 async def apply_vocabulary_change(store: Connections, change: Counter[str]) -> None:
     """Count ``change`` (papers more or fewer per token) into the vocabulary table, inside
     the caller's transaction."""
@@ -182,7 +172,7 @@ class PaperTables(Connections):
                         old is None or old.upvotes != merged.upvotes
                     ):
                         history.append((pid, now, merged.upvotes))
-            change = _vocabulary_change(pairs)
+            change = vocabulary_change(pairs, indexed_tokens)
             if rows or history:
                 await self._save(rows, history, change)
             if rows:

@@ -1,0 +1,24 @@
+"""What both backends count of a write: how many more (or fewer) papers hold each word."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from bot.models import Paper
+
+__all__ = ["vocabulary_change"]
+
+
+def vocabulary_change(
+    pairs: Sequence[tuple[Paper | None, Paper]], tokens: Callable[[Paper], set[str]]
+) -> Counter[str]:
+    """How many more (or fewer) papers hold each word once ``pairs`` (old, new) land;
+    ``tokens`` gives a paper's words as its backend's index holds them."""
+    change: Counter[str] = Counter()
+    for old, new in pairs:
+        before = tokens(old) if old else set()
+        after = tokens(new)
+        change.update(after - before)
+        change.subtract(before - after)
+    return change
