@@ -34,6 +34,7 @@ from bot.ingest import (
     load_snapshot_if_empty,
     write_records,
 )
+from bot.ingest.files import Progress
 from bot.models import Paper
 from bot.search.query import parse_date_bound
 from bot.sources._http import CONNECT_TIMEOUT, RateLimiter
@@ -41,6 +42,7 @@ from bot.sources.arxiv import ARXIV_INTERVAL, ArxivClient
 from bot.sources.hf import HFClient
 from bot.store import Store, open_store
 from bot.store.copy import CopyReport, copy_store
+from bot.store.copy import Progress as CopyProgress
 
 __all__ = [
     "App",
@@ -54,8 +56,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]  # done, total
 
 
 @dataclass
@@ -185,7 +185,7 @@ async def copy_database(
     target: str,
     *,
     pool_size: int,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: CopyProgress | None = None,
 ) -> CopyReport:
     """Copy every table of the database ``source`` names into ``target``'s (resumable;
     the counts checked at the end). ``progress`` is told (table, rows done, rows)."""
