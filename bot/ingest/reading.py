@@ -93,17 +93,21 @@ def read_batches(
     says so (``path: not valid JSON (...)``); the records of that batch before it are
     dropped, so a file of fewer than ``size`` records is read whole or not at all. For a
     JSON-lines file, ``on_count`` is told how many lines it has before they are parsed
-    (which reads the file twice). Raises ``OSError`` when the file cannot be read and
-    ``ValueError`` (``UnicodeDecodeError``) when it is not UTF-8 text; a damaged
-    archive raises what its decompressor raises.
+    (which holds the whole file: for the bundled snapshot, not for imports). Raises
+    ``OSError`` when the file cannot be read and ``ValueError`` (``UnicodeDecodeError``)
+    when it is not UTF-8 text; a damaged archive raises what its decompressor raises.
     """
     day = _day_from_name(path)
-    if on_count is not None and _is_jsonl(path):
-        with _open(path) as fh:
-            on_count(sum(1 for line in fh if line.strip()))
     batch = Batch()
     with _open(path) as fh:
-        records: Iterator[tuple[int, Any]] = _jsonl(fh) if _is_jsonl(path) else _json(fh)
+        records: Iterator[tuple[int, Any]]
+        if _is_jsonl(path) and on_count is not None:
+            # Counted before they are parsed: such a file is held whole, read once.
+            lines = fh.readlines()
+            on_count(sum(1 for line in lines if line.strip()))
+            records = _jsonl(lines)
+        else:
+            records = _jsonl(fh) if _is_jsonl(path) else _json(fh)
         try:
             for n, obj in records:
                 batch.records += 1
