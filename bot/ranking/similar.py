@@ -60,9 +60,10 @@ async def similar(
     """
     if limit <= 0:
         return []
-    # The IDF of the words weighed alone, read by index: never the whole vocabulary.
-    total = await store.count_papers() if idf is None else 0
-    given = idf
+    # Unless given one, the IDF of the words weighed alone, read by index: never the
+    # whole vocabulary (the paper's words now, its candidates' too once they are found).
+    own_idf = idf is None
+    total = await store.count_papers() if own_idf else 0
     if idf is None:
         idf = make_idf(await store.term_counts(_weighed_words([paper])), total)
     words = _query_words(vectorize(paper, idf))
@@ -82,7 +83,7 @@ async def similar(
     ]
     if not candidates:
         return []
-    if given is None:
+    if own_idf:
         idf = make_idf(await store.term_counts(_weighed_words([paper, *candidates])), total)
     # The paper's own row comes first; the window's trending scores are not needed.
     matrix = PaperMatrix(Window([paper, *candidates], trend={}), idf)

@@ -381,7 +381,11 @@ async def test_a_crash_around_the_batch_of_intents_posts_each_digest_once(
 
         monkeypatch.setattr(store, "record_intent", dying_record)
     else:
-        monkeypatch.setattr(s, "_send_open", lambda *_: (_ for _ in ()).throw(Crash))
+
+        async def dying_send_open(*_: object) -> None:
+            raise Crash
+
+        monkeypatch.setattr(s, "_send_open", dying_send_open)
     with pytest.raises(Crash):
         await s.tick()
     monkeypatch.undo()
