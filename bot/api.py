@@ -15,9 +15,9 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Protocol
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from bot.commands import (
     NEEDS_CHAT,
@@ -97,6 +97,29 @@ def parse_period(value: str | Period | None) -> Period:
         raise InvalidInput(f"'{value}' is not a period: use day, week or month") from None
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _in_flight(
+    method: Callable[Concatenate[PaperService, _P], Awaitable[_R]],
+) -> Callable[Concatenate[PaperService, _P], Awaitable[_R]]:
+    """Count the call among the service's work in flight, for :meth:`PaperService.drain`."""
+
+    async def counted(self: PaperService, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        self._busy += 1
+        self._idle.clear()
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    counted.__name__, counted.__doc__ = method.__name__, method.__doc__
+    return counted
+
+
 class PaperService:
     """Answers the bot's commands with platform-neutral ``Reply`` objects."""
 
@@ -113,9 +136,25 @@ class PaperService:
         self._clock = clock
         self.page_size = page_size
         self._context = Context(self, SubscriptionDesk(store, clock=clock))
+        # Commands still running: a bot that stops lets them finish before it closes
+        # the database under them (a platform acknowledged them before they ran).
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the commands in flight to finish; whether
+        they all did."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            log.warning("stopping with %d command(s) still running", self._busy)
+            return False
+        return True
 
     # -- the door ----------------------------------------------------------------------
 
+    @_in_flight
     async def run(
         self, invocation: Invocation, caller: Caller | None, syntax: Syntax = TEXT
     ) -> Reply:
@@ -166,6 +205,7 @@ class PaperService:
         """``run`` of a command as typed: ``/papers search diffusion``."""
         return await self.run(parse_text(text, syntax), caller, syntax)
 
+    @_in_flight
     async def act(
         self, action: ActionKind, paper_id: str, caller: Caller, syntax: Syntax = TEXT
     ) -> Reply:
@@ -177,6 +217,7 @@ class PaperService:
             raise InvalidInput(f"The {action.label} button needs no answer of its own.")
         return await self.run(named_invocation(action.value, {"paper": paper_id}), caller, syntax)
 
+    @_in_flight
     async def complete(self, suggest: Suggest, current: str, caller: Caller) -> list[Choice]:
         """What to offer while an argument is being typed."""
         needle = current.strip()
@@ -194,6 +235,7 @@ class PaperService:
         ]
         return [c for c in choices if needle in c.name][:MAX_SUGGESTIONS]
 
+    @_in_flight
     async def preview(self, caller: Caller, number: int, syntax: Syntax = TEXT) -> Reply:
         """What subscription ``number`` would post now; nothing is recorded or sent."""
         sub = await self._context.desk.visible(caller, number, syntax)
@@ -204,6 +246,7 @@ class PaperService:
         title = f"Preview of #{sub.id}: {reply.title}"
         return cards_reply(title, list(reply.cards)) if reply.cards else text_reply(title)
 
+    @_in_flight
     async def discuss(self, caller: Caller, paper_id: str) -> Discussion:
         """A "Discuss" click on ``paper_id`` in the caller's channel: the thread already
         open for it there, or the claim to open one (see ``Discussion``)."""
@@ -213,6 +256,7 @@ class PaperService:
         thread = await self._store.claim_discussion(caller.place, card.paper_id, now=self._clock())
         return Discussion(card, thread)
 
+    @_in_flight
     async def discussed(self, caller: Caller, paper_id: str, thread: str | None) -> None:
         """The thread this caller's claim opened, or None when it could not be opened."""
         if thread is None:
@@ -220,6 +264,7 @@ class PaperService:
         else:
             await self._store.set_discussion(caller.place, paper_id, thread)
 
+    @_in_flight
     async def home(self, caller: Caller) -> Home:
         """The caller's own page: their DM digest and the papers they kept."""
         return await self._context.desk.home(caller)

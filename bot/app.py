@@ -111,6 +111,10 @@ class App:
         return write_records(papers, target, preset=EXPORT_XZ_PRESET)
 
 
+# How long a stopping bot waits for the commands still running.
+DRAIN_SECONDS = 8.0
+
+
 @asynccontextmanager
 async def open_app(
     settings: Settings,
@@ -146,7 +150,12 @@ async def open_app(
             return found[0] if found else None
 
         service = PaperService(store, lookup=lookup)
-        yield App(settings, store, http, hf, arxiv, polite, service)
+        try:
+            yield App(settings, store, http, hf, arxiv, polite, service)
+        finally:
+            # Commands a platform acknowledged may still be running: answer them before
+            # the database closes (within what `docker stop` waits before killing).
+            await service.drain(DRAIN_SECONDS)
 
 
 def build_scheduler(app: App, port: Outbound) -> Scheduler:

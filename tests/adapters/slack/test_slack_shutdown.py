@@ -1,0 +1,72 @@
+"""Stopping `paperbot run slack` while commands it acknowledged are still running."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from tests.adapters.cli.conftest import PROCESS_TIMEOUT, start_paperbot
+from tests.adapters.slack.fake_web_api import SECRET, FakeSlack, sign
+
+SEARCHES = ("diffusion", "language model agents", "retrieval", "robot", "speech") * 4
+
+
+async def _search(http: httpx.AsyncClient, fake: FakeSlack, text: str, user: str) -> int:
+    body = urlencode(
+        {
+            "team_id": "T1",
+            "channel_id": "C1",
+            "user_id": user,
+            "command": "/papers",
+            "text": f"search {text}",
+            "api_app_id": "A1",
+            "response_url": fake.response_url(),
+            "trigger_id": "1.2.3",
+        }
+    )
+    ts = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": sign(SECRET, ts, body),
+    }
+    return (await http.post("/slack/events", content=body, headers=headers)).status_code
+
+
+async def test_a_bot_stopped_right_after_acknowledging_still_answers_every_command(
+    fake_slack: FakeSlack, snapshot_db: str, tmp_path: Path
+) -> None:
+    # Slack is told "got it" before a command runs; a restart in that moment (a deploy,
+    # `docker stop`) must not leave the user with no answer, or close the database
+    # under the command and log its traceback.
+    db = tmp_path / "bot.sqlite3"
+    shutil.copyfile(snapshot_db.removeprefix("sqlite:///"), db)
+    env = {
+        "PAPERBOT_DATABASE_URL": f"sqlite:///{db}",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_API_URL": fake_slack.api_url,
+    }
+    process = await start_paperbot("run", "slack", "--port", "0", env=env)
+    assert process.stdout is not None
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), PROCESS_TIMEOUT)).decode()
+        port = int(line.split(" on port ")[1].split()[0])
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            statuses = await asyncio.gather(
+                *(_search(http, fake_slack, q, f"U{n}") for n, q in enumerate(SEARCHES))
+            )
+        assert statuses == [200] * len(SEARCHES)
+    finally:
+        process.send_signal(signal.SIGINT)  # at once, as a deploy would
+        _, err = await asyncio.wait_for(process.communicate(), PROCESS_TIMEOUT)
+    answers = fake_slack.of("respond")
+    assert len(answers) == len(SEARCHES)
+    assert not [a for a in answers if "went wrong" in str(a.get("text", ""))]
+    assert "Traceback" not in err.decode()
