@@ -9,9 +9,10 @@ import datetime as dt
 import importlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -275,25 +276,55 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         run_slack = _platform("slack", "slack")
         slack = load_slack()  # before opening anything: a missing variable fails fast
         async with _opened(settings) as app:
-            await run_slack(
-                app.service,
-                app.store,
-                slack,
-                port=args.port,
-                health_port=args.health_port,
-                scheduler_for=lambda port: build_scheduler(app, port),
+            await _until_terminated(
+                run_slack(
+                    app.service,
+                    app.store,
+                    slack,
+                    port=args.port,
+                    health_port=args.health_port,
+                    scheduler_for=lambda port: build_scheduler(app, port),
+                )
             )
         return 0
     run_discord = _platform("discord", "discord")
     discord_settings = load_discord()  # before opening anything: fail fast, naming it
     async with _opened(settings) as app:
-        await run_discord(
-            app.service,
-            discord_settings,
-            health_port=args.health_port,
-            scheduler_for=lambda port: build_scheduler(app, port),
+        await _until_terminated(
+            run_discord(
+                app.service,
+                discord_settings,
+                health_port=args.health_port,
+                scheduler_for=lambda port: build_scheduler(app, port),
+            )
         )
     return 0
+
+
+async def _until_terminated(bot: Coroutine[Any, Any, None]) -> None:
+    """Run ``bot`` until it ends or SIGTERM (`docker stop`, systemd, Kubernetes) stops it
+    the way Ctrl-C does: the commands in flight finish and the database closes, where
+    the default action would kill the process on the spot."""
+    task = asyncio.ensure_future(bot)
+    loop = asyncio.get_running_loop()
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        task.cancel()
+
+    with suppress(NotImplementedError):  # no signal handlers on this platform's loop
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        log.info("stopping: SIGTERM")
+    finally:
+        with suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _platform(name: str, extra: str) -> Any:

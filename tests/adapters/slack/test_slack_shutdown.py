@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 
 from tests.adapters.cli.conftest import PROCESS_TIMEOUT, start_paperbot
 from tests.adapters.slack.fake_web_api import SECRET, FakeSlack, sign
@@ -39,12 +40,17 @@ async def _search(http: httpx.AsyncClient, fake: FakeSlack, text: str, user: str
     return (await http.post("/slack/events", content=body, headers=headers)).status_code
 
 
+@pytest.mark.parametrize(
+    ("stop", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 0)],
+    ids=["ctrl-c", "docker-stop"],
+)
 async def test_a_bot_stopped_right_after_acknowledging_still_answers_every_command(
-    fake_slack: FakeSlack, snapshot_db: str, tmp_path: Path
+    fake_slack: FakeSlack, snapshot_db: str, tmp_path: Path, stop: signal.Signals, code: int
 ) -> None:
-    # Slack is told "got it" before a command runs; a restart in that moment (a deploy,
-    # `docker stop`) must not leave the user with no answer, or close the database
-    # under the command and log its traceback.
+    # Slack is told "got it" before a command runs; a restart in that moment (Ctrl-C, or
+    # `docker stop`'s SIGTERM) must not leave the user with no answer, or close the
+    # database under the command and log its traceback.
     db = tmp_path / "bot.sqlite3"
     shutil.copyfile(snapshot_db.removeprefix("sqlite:///"), db)
     env = {
@@ -64,8 +70,9 @@ async def test_a_bot_stopped_right_after_acknowledging_still_answers_every_comma
             )
         assert statuses == [200] * len(SEARCHES)
     finally:
-        process.send_signal(signal.SIGINT)  # at once, as a deploy would
+        process.send_signal(stop)  # at once, as a deploy would
         _, err = await asyncio.wait_for(process.communicate(), PROCESS_TIMEOUT)
+    assert process.returncode == code
     answers = fake_slack.of("respond")
     assert len(answers) == len(SEARCHES)
     assert not [a for a in answers if "went wrong" in str(a.get("text", ""))]
