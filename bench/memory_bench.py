@@ -22,16 +22,15 @@ import sqlite3
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
+from typing import IO, Any
 
 import httpx
-from aiohttp import web
 
 from bench.corpus import REPO, corpus_file, git_commit, load_real
-from bench.search_bench import parse_size
-from tests.adapters.slack.fake_web_api import FakeSlack, sign
+from bench.search_bench import parse_size, percentile
+from tests.adapters.slack.fake_web_api import FakeSlack, serving, signed_headers, slash_command
 
 BENCH = Path(__file__).resolve().parent
 SECRET = "bench-signing-secret"
@@ -72,46 +71,68 @@ def _queries(path: Path, n: int, seed: int) -> list[str]:
         return out
 
 
-async def _fake_slack() -> tuple[FakeSlack, web.AppRunner]:
-    fake = FakeSlack()
-    server = web.Application()
-    server.router.add_route("*", "/api/{method}", fake.api)
-    server.router.add_post("/respond/{n}", fake.respond)
-    runner = web.AppRunner(server)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    return fake, runner
-
-
 async def _command(http: httpx.AsyncClient, fake: FakeSlack, text: str, user: str) -> float:
-    form = {
-        "team_id": "T1",
-        "channel_id": "C1",
-        "user_id": user,
-        "command": "/papers",
-        "text": text,
-        "api_app_id": "A1",
-        "response_url": fake.response_url(),
-        "trigger_id": "1.2.3",
-    }
-    body = urlencode(form)
-    ts = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": sign(SECRET, ts, body),
-    }
+    """Seconds from a signed ``/papers TEXT`` to the bot's HTTP answer."""
+    body = slash_command(fake.response_url(), text, user=user)
+    headers = signed_headers(SECRET, body, "application/x-www-form-urlencoded")
     start = time.perf_counter()
     answer = await http.post("/slack/events", content=body, headers=headers)
     answer.raise_for_status()
     return time.perf_counter() - start
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+@dataclass(frozen=True)
+class _Run:
+    start_s: float
+    started: dict[str, float]  # VmRSS and VmHWM after start, MB
+    after_one: dict[str, float]  # after the searches one at a time
+    end: dict[str, float]  # after the searches 20 at once
+    one: list[float]  # seconds to each answer, one at a time
+    many: list[float]  # 20 at once
+
+
+async def _run_bot(
+    env: dict[str, str], log_file: IO[bytes], fake: FakeSlack, queries: list[str]
+) -> _Run | None:
+    """Start the bot, send it ``queries`` one at a time then 20 at once, and stop it as
+    `docker stop` does; None when it would not stop (its stacks are then in the log)."""
+    start = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "run", "slack", "--port", "0"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=log_file,
+    )
+    assert process.stdout is not None
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT)).decode()
+        if "port" not in line:
+            raise RuntimeError(f"the bot did not start: {line!r}")
+        port = int(line.split(" on port ")[1].split()[0])
+        start_s = time.perf_counter() - start
+        started = _status_mb(process.pid)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            one = [await _command(http, fake, f"search {q}", "U1") for q in queries]
+            after_one = _status_mb(process.pid)
+            many: list[float] = []
+            for chunk in range(0, len(queries), 20):
+                many += await asyncio.gather(
+                    *(
+                        _command(http, fake, f"search {q}", f"U{n}")
+                        for n, q in enumerate(queries[chunk : chunk + 20])
+                    )
+                )
+        end = _status_mb(process.pid)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
+            process.send_signal(signal.SIGABRT)
+            await process.wait()
+            return None
+    return _Run(start_s, started, after_one, end, one, many)
 
 
 async def measure(size: int | None, args: argparse.Namespace) -> dict[str, Any]:
@@ -119,95 +140,51 @@ async def measure(size: int | None, args: argparse.Namespace) -> dict[str, Any]:
     cached = await corpus_file(corpus, size, args.cache)
     label = f"{size:,}" if size else f"{len(corpus.papers):,} (real)"
     queries = _queries(cached, args.queries, args.seed)
-    fake, runner = await _fake_slack()
-    with tempfile.TemporaryDirectory(prefix="paperbot-memory-", dir=args.tmp) as tmp:
-        db = Path(tmp) / "bot.sqlite3"
-        shutil.copyfile(cached, db)
-        env = {
-            **os.environ,
-            "PAPERBOT_DATABASE_URL": f"sqlite:///{db}",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_BOT_TOKEN": "xoxb-bench",
-            "SLACK_API_URL": fake.api_url,
-            # The daily posts stay in their process; they must not fetch from the internet.
-            "PAPERBOT_HF_URL": fake.url,
-            "PAPERBOT_ARXIV_URL": fake.url,
-            "PAPERBOT_ARXIV_RSS_URL": fake.url,
-            # A bot that does not stop dumps its threads' stacks on SIGABRT.
-            "PYTHONFAULTHANDLER": "1",
-        }
-        # A file, not a pipe: a bot that logs more than a pipe holds would block on it.
-        log_path = Path(tmp) / "bot.log"
-        log_file = log_path.open("wb")
-        start = time.perf_counter()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "slack",
-            "--port",
-            "0",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=log_file,
-        )
-        assert process.stdout is not None
-        try:
-            line = (await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT)).decode()
-            if "port" not in line:
-                raise RuntimeError(f"the bot did not start: {line!r}")
-            port = int(line.split(" on port ")[1].split()[0])
-            up_s = time.perf_counter() - start
-            started = _status_mb(process.pid)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-                one = [await _command(http, fake, f"search {q}", "U1") for q in queries]
-                after_one = _status_mb(process.pid)
-                many: list[float] = []
-                for chunk in range(0, len(queries), 20):
-                    many += await asyncio.gather(
-                        *(
-                            _command(http, fake, f"search {q}", f"U{n}")
-                            for n, q in enumerate(queries[chunk : chunk + 20])
-                        )
-                    )
-            end = _status_mb(process.pid)
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)  # as `docker stop` does
-            try:
-                await asyncio.wait_for(process.wait(), 60)
-            except TimeoutError:
-                process.send_signal(signal.SIGABRT)
-                await process.wait()
-                log_file.close()
-                print(log_path.read_text()[-6000:])
-                raise RuntimeError("the bot did not stop within 60 s of SIGTERM") from None
-            log_file.close()
+    async with serving(FakeSlack()) as fake:
+        with tempfile.TemporaryDirectory(prefix="paperbot-memory-", dir=args.tmp) as tmp:
+            db, log_path = Path(tmp) / "bot.sqlite3", Path(tmp) / "bot.log"
+            shutil.copyfile(cached, db)
+            env = {
+                **os.environ,
+                "PAPERBOT_DATABASE_URL": f"sqlite:///{db}",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_BOT_TOKEN": "xoxb-bench",
+                "SLACK_API_URL": fake.api_url,
+                # The daily posts stay in their process; they must not reach the internet.
+                "PAPERBOT_HF_URL": fake.url,
+                "PAPERBOT_ARXIV_URL": fake.url,
+                "PAPERBOT_ARXIV_RSS_URL": fake.url,
+                # A bot that does not stop dumps its threads' stacks on SIGABRT.
+                "PYTHONFAULTHANDLER": "1",
+            }
+            # A file, not a pipe: a bot that logs more than a pipe holds would block on it.
+            with log_path.open("wb") as log_file:
+                run = await _run_bot(env, log_file, fake, queries)
             err = log_path.read_bytes()
-    await runner.cleanup()
-    if b"Traceback" in err:
-        print(err.decode()[-2000:])
+    if b"Traceback" in err or run is None:
+        print(err.decode()[-6000:])
+    if run is None:
+        raise RuntimeError("the bot did not stop within 60 s of SIGTERM")
     papers = size or len(corpus.papers)
     target = next((mb for n, mb in sorted(TARGET_MB.items()) if papers <= n), None)
     return {
         "papers": papers,
         "label": label,
-        "start_s": round(up_s, 2),
-        "rss_start_mb": round(started["VmRSS"], 1),
-        "rss_after_searches_mb": round(after_one["VmRSS"], 1),
-        "rss_end_mb": round(end["VmRSS"], 1),
-        "peak_rss_mb": round(end["VmHWM"], 1),
+        "start_s": round(run.start_s, 2),
+        "rss_start_mb": round(run.started["VmRSS"], 1),
+        "rss_after_searches_mb": round(run.after_one["VmRSS"], 1),
+        "rss_end_mb": round(run.end["VmRSS"], 1),
+        "peak_rss_mb": round(run.end["VmHWM"], 1),
         "target_mb": target,
-        "met": None if target is None else end["VmHWM"] <= target,
-        "searches": len(one) + len(many),
+        "met": None if target is None else run.end["VmHWM"] <= target,
+        "searches": len(run.one) + len(run.many),
         "one_at_a_time_ms": {
-            "p50": round(_percentile(one, 0.5) * 1000, 1),
-            "p99": round(_percentile(one, 0.99) * 1000, 1),
+            "p50": round(percentile(run.one, 50) * 1000, 1),
+            "p99": round(percentile(run.one, 99) * 1000, 1),
         },
         "twenty_at_once_ms": {
-            "p50": round(_percentile(many, 0.5) * 1000, 1),
-            "p99": round(_percentile(many, 0.99) * 1000, 1),
+            "p50": round(percentile(run.many, 50) * 1000, 1),
+            "p99": round(percentile(run.many, 99) * 1000, 1),
         },
         "traceback": b"Traceback" in err,
         "log_lines": {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -106,6 +107,7 @@ def _in_flight(
 ) -> Callable[Concatenate[PaperService, _P], Awaitable[_R]]:
     """Count the call among the service's work in flight, for :meth:`PaperService.drain`."""
 
+    @functools.wraps(method)
     async def counted(self: PaperService, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         self._busy += 1
         self._idle.clear()
@@ -116,7 +118,6 @@ def _in_flight(
             if not self._busy:
                 self._idle.set()
 
-    counted.__name__, counted.__doc__ = method.__name__, method.__doc__
     return counted
 
 

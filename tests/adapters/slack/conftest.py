@@ -8,30 +8,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 
 from bot.api import PaperService
 from bot.store import Store
-from tests.adapters.slack.fake_web_api import FakeSlack
+from tests.adapters.slack.fake_web_api import FakeSlack, serving
 from tests.adapters.slack.harness import Harness, harness_for
 
 
 @pytest.fixture
 async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    server = web.Application()
-    server.router.add_route("*", "/api/{method}", fake.api)
-    server.router.add_post("/respond/{n}", fake.respond)
-    server.router.add_get("/socket", fake.socket)
-    runner = web.AppRunner(server)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with serving(FakeSlack()) as fake:
         yield fake
-    finally:
-        await runner.cleanup()
     assert fake.rejected == [], "paperbot sent Slack something it would refuse"
 
 

@@ -13,12 +13,26 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-__all__ = ["CHANNEL", "SECRET", "TEAM", "Call", "FakeSlack", "sign", "violations"]
+__all__ = [
+    "CHANNEL",
+    "SECRET",
+    "TEAM",
+    "Call",
+    "FakeSlack",
+    "serving",
+    "sign",
+    "signed_headers",
+    "slash_command",
+    "violations",
+]
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T1"
@@ -31,6 +45,41 @@ def sign(secret: str, timestamp: str, body: str) -> str:
     """Slack's v0 request signature."""
     base = f"v0:{timestamp}:{body}".encode()
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def signed_headers(
+    secret: str, body: str, content_type: str, *, timestamp: int | None = None, signature: str = ""
+) -> dict[str, str]:
+    """The headers of a request Slack sends: its type, timestamp (now by default) and
+    signature (``signature`` instead, to send a wrong one)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature or sign(secret, ts, body),
+    }
+
+
+def slash_command(
+    response_url: str, text: str, *, user: str = "U1", channel: str = CHANNEL, team: str = TEAM
+) -> str:
+    """The form body of a ``/papers TEXT`` slash command, as Slack posts it."""
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": team,
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "papers",
+            "user_id": user,
+            "user_name": "reader",
+            "command": "/papers",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    )
 
 
 def _texts(node: Any) -> list[str]:
@@ -228,3 +277,21 @@ class FakeSlack:
             self.rejected.append(("respond", problems))
             return web.Response(status=400, text="invalid_blocks")
         return web.Response(text="ok")
+
+
+@asynccontextmanager
+async def serving(fake: FakeSlack) -> AsyncIterator[FakeSlack]:
+    """``fake`` served on a free loopback port (its ``url`` set) until exit."""
+    server = web.Application()
+    server.router.add_route("*", "/api/{method}", fake.api)
+    server.router.add_post("/respond/{n}", fake.respond)
+    server.router.add_get("/socket", fake.socket)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()

@@ -15,7 +15,14 @@ from adapters.slack.app import SlackBot, build_slack, serve_http
 from bot.api import PaperService
 from bot.config import SlackSettings
 from bot.store import Store
-from tests.adapters.slack.fake_web_api import CHANNEL, SECRET, TEAM, FakeSlack, sign
+from tests.adapters.slack.fake_web_api import (
+    CHANNEL,
+    SECRET,
+    TEAM,
+    FakeSlack,
+    signed_headers,
+    slash_command,
+)
 
 __all__ = ["Harness", "harness_for", "settings_for"]
 
@@ -34,32 +41,16 @@ class Harness:
     async def post(
         self, body: str, content_type: str, *, timestamp: int | None = None, signature: str = ""
     ) -> httpx.Response:
-        ts = str(int(time.time()) if timestamp is None else timestamp)
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature or sign(self.secret, ts, body),
-        }
+        headers = signed_headers(
+            self.secret, body, content_type, timestamp=timestamp, signature=signature
+        )
         return await self.http.post("/slack/events", content=body, headers=headers)
 
     async def command(
         self, text: str, *, user: str = "U1", channel: str = CHANNEL, team: str = TEAM, **kw: Any
     ) -> httpx.Response:
-        form = {
-            "token": "legacy",
-            "team_id": team,
-            "team_domain": "test",
-            "channel_id": channel,
-            "channel_name": "papers",
-            "user_id": user,
-            "user_name": "reader",
-            "command": "/papers",
-            "text": text,
-            "api_app_id": "A1",
-            "response_url": self.fake.response_url(),
-            "trigger_id": "1.2.3",
-        }
-        return await self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
+        body = slash_command(self.fake.response_url(), text, user=user, channel=channel, team=team)
+        return await self.post(body, "application/x-www-form-urlencoded", **kw)
 
     async def click(
         self,

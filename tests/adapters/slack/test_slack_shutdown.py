@@ -5,38 +5,20 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
-import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from tests.adapters.cli.conftest import PROCESS_TIMEOUT, start_paperbot
-from tests.adapters.slack.fake_web_api import SECRET, FakeSlack, sign
+from tests.adapters.slack.fake_web_api import SECRET, FakeSlack, signed_headers, slash_command
 
 SEARCHES = ("diffusion", "language model agents", "retrieval", "robot", "speech") * 4
 
 
 async def _search(http: httpx.AsyncClient, fake: FakeSlack, text: str, user: str) -> int:
-    body = urlencode(
-        {
-            "team_id": "T1",
-            "channel_id": "C1",
-            "user_id": user,
-            "command": "/papers",
-            "text": f"search {text}",
-            "api_app_id": "A1",
-            "response_url": fake.response_url(),
-            "trigger_id": "1.2.3",
-        }
-    )
-    ts = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": sign(SECRET, ts, body),
-    }
+    body = slash_command(fake.response_url(), f"search {text}", user=user)
+    headers = signed_headers(SECRET, body, "application/x-www-form-urlencoded")
     return (await http.post("/slack/events", content=body, headers=headers)).status_code
 
 
