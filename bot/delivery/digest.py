@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.models import Digest, DigestItem, Paper, Period, Reply, Signal, Source, Subscription
@@ -68,6 +68,23 @@ class _Reader:
     profile: Profile
 
 
+@dataclass(slots=True, eq=False)
+class _Indexed:
+    """A build's papers, indexed for ranking (the worker fills the rest in as it goes),
+    kept for the next build while the papers, their trending scores and the IDF stay the
+    same: most ticks of a day, as papers come with a fetch."""
+
+    papers: list[Paper]
+    trend: Mapping[str, float]
+    idf: Idf | None
+    window: Window
+    matrix: PaperMatrix | None = None
+    # Papers a source can post up to a day, and their matrix: once per (source, day).
+    eligible: dict[tuple[Source, dt.date], frozenset[str]] = field(default_factory=dict)
+    matrices: dict[tuple[Source, dt.date], PaperMatrix] = field(default_factory=dict)
+    queries: dict[tuple[object, ...], Query] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     """What a build's worker thread ranks: values read for this build alone, nothing the
@@ -83,6 +100,9 @@ class _Job:
     readers: Mapping[_ReaderId, _Reader]  # profiles to reuse: their signals did not change
     stale: Mapping[_ReaderId, _Signals]  # readers to build a profile for, with their signals
     known: Mapping[str, Paper]  # the papers of those signals
+    # The last build's index of these same papers, or None to index them. The worker
+    # extends it (the event loop leaves it alone while one runs).
+    indexed: _Indexed | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +113,7 @@ class _Built:
     digests: list[Digest]
     readers: dict[_ReaderId, _Reader]
     columns: Columns
+    indexed: _Indexed
 
 
 class DigestBuilder:
@@ -125,6 +146,7 @@ class DigestBuilder:
         # changes. Never extended in place: a build extends a fork and commits it.
         self._columns = Columns()
         self._readers: dict[_ReaderId, _Reader] = {}
+        self._indexed: _Indexed | None = None
 
     async def build(self, due: Sequence[Due]) -> list[Digest]:
         """One digest per entry of ``due``, in the same order."""
@@ -136,6 +158,7 @@ class DigestBuilder:
             # Ranking is CPU work: in a worker thread, the event loop (and the chat
             # gateway sharing it) keeps answering meanwhile.
             built = await asyncio.to_thread(_rank_all, job)
+            self._indexed = built.indexed
             if job.idf is not None:
                 self._columns = built.columns
                 self._readers.update(built.readers)
@@ -165,11 +188,22 @@ class DigestBuilder:
         # alike (none is newer than its end), so their order is the same.
         trend = await read_trending_scores(self.store, papers, end=max(ends), period=TREND_PERIOD)
         dms = [d.subscription for d in due if d.subscription.is_dm]
-        if not dms:
-            # Channel digests compare no profile: a column space of their own.
-            return _Job(tuple(due), tuple(ends), papers, trend, sent, None, Columns(), {}, {}, {})
         # One IDF (and column space) for the whole build, even if papers arrive meanwhile.
-        idf = await self._idf_now()
+        idf = await self._idf_now() if dms else None
+        indexed = self._indexed
+        if indexed is not None and not (
+            # Channel digests need no IDF: any index of the same papers serves them.
+            (idf is None or indexed.idf is idf)
+            and indexed.trend == trend
+            and indexed.papers == papers
+        ):
+            indexed = None
+        if idf is None:
+            # Channel digests compare no profile: a column space of their own.
+            columns = Columns() if indexed is None else indexed.window.columns
+            return _Job(
+                tuple(due), tuple(ends), papers, trend, sent, None, columns, {}, {}, {}, indexed
+            )
         pairs = list(dict.fromkeys((s.destination.platform, s.destination.user) for s in dms))
         signals = await self.store.readers_signals(pairs)
         kept = {p: self._readers[p] for p in pairs if p in self._readers}
@@ -178,7 +212,9 @@ class DigestBuilder:
         wanted = [i for mine in stale.values() for ids in mine.values() for i in ids[:MAX_LIKED]]
         known = await self.store.get_papers(wanted) if wanted else {}
         columns = self._columns.fork()
-        return _Job(tuple(due), tuple(ends), papers, trend, sent, idf, columns, fresh, stale, known)
+        return _Job(
+            tuple(due), tuple(ends), papers, trend, sent, idf, columns, fresh, stale, known, indexed
+        )
 
     async def _idf_now(self) -> Idf:
         total = await self.store.count_papers()
@@ -196,12 +232,16 @@ def _rank_all(job: _Job) -> _Built:
     """The worker: every digest of ``job``, and the state it leaves for the next build."""
     built = _profiles(job.stale, job.known, job.idf, job.columns) if job.idf is not None else {}
     readers = {**job.readers, **built}
-    window = Window(job.papers, columns=job.columns, trend=job.trend)
-    matrix: PaperMatrix | None = None
-    # Papers a source can post up to a day, and their matrix: once per (source, day).
-    eligible: dict[tuple[Source, dt.date], frozenset[str]] = {}
-    matrices: dict[tuple[Source, dt.date], PaperMatrix] = {}
-    queries: dict[tuple[object, ...], Query] = {}
+    indexed = job.indexed
+    if indexed is None:
+        window = Window(job.papers, columns=job.columns, trend=job.trend)
+        indexed = _Indexed(job.papers, job.trend, job.idf, window)
+    window, eligible, matrices, queries = (
+        indexed.window,
+        indexed.eligible,
+        indexed.matrices,
+        indexed.queries,
+    )
     picked: dict[str, set[str]] = {}
     digests = []
     for d, end in zip(job.due, job.ends, strict=True):
@@ -221,12 +261,12 @@ def _rank_all(job: _Job) -> _Built:
         if query is None:
             query = queries[topic] = _topic(sub).to_query(first, end)
         if sub.is_dm:
-            if matrix is None:
+            if indexed.matrix is None:
                 assert job.idf is not None  # set when there are DM subscriptions
-                matrix = PaperMatrix(window, job.idf)
+                indexed.matrix = PaperMatrix(window, job.idf)
             if key not in matrices:
                 # A reader's candidates are what their source may post: their rows.
-                matrices[key] = matrix.subset(eligible[key])
+                matrices[key] = indexed.matrix.subset(eligible[key])
             reader = readers[(sub.destination.platform, sub.destination.user)]
             items = _personal(
                 sub, query, window, matrices[key], eligible[key], done, reader.profile
@@ -238,7 +278,7 @@ def _rank_all(job: _Job) -> _Built:
         # Titled by the day it is posted, in its own timezone, whatever day the papers are.
         posted = d.slot.astimezone(_zone(sub.timezone)).date()
         digests.append(_digest(sub, posted, items))
-    return _Built(digests, built, job.columns)
+    return _Built(digests, built, job.columns, indexed)
 
 
 def _profiles(

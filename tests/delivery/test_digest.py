@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -219,3 +220,35 @@ async def test_growth_counts_in_digests(store: Store) -> None:
     assert ids(channel)[:2] == [rising.id, steady.id]
     # A reader who kept nothing yet: trending alone orders their digest, the same way.
     assert [i for i in ids(dm) if i in (rising.id, steady.id)] == [rising.id, steady.id]
+
+
+async def test_the_next_build_sees_papers_and_upvotes_that_came_between_builds(
+    store: Store,
+) -> None:
+    # A running builder keeps its index of the window's papers from one tick to the
+    # next; a paper fetched in between, or a paper's new upvotes, must still count.
+    builder = DigestBuilder(store)
+    first = await builder.build(due())
+    assert await builder.build(due()) == first == await DigestBuilder(store).build(due())
+    robot = Paper(
+        id="2606.10999",
+        title="Robot arm grasping policy",
+        abstract="A robot grasping manipulation policy for control of an arm.",
+        day=DAY,
+        upvotes=500,
+        source="hf",
+    )
+    await store.upsert_papers([robot], observed_at=slot(DAY))
+    fetched = await builder.build(due())
+    assert fetched == await DigestBuilder(store).build(due())
+    # It tops the channel's trending list (so its robot topic, in the same channel,
+    # does not post it again).
+    assert ids(fetched[0])[0] == robot.id and robot.id not in ids(fetched[1])
+    # Upvotes move: the trending list follows at the next build.
+    last = ids(fetched[0])[-1]
+    days = [DAY - dt.timedelta(days=back) for back in range(6)]
+    moved = next(p for day in days for p in papers_for(day) if p.id == last)
+    await store.upsert_papers([replace(moved, upvotes=900)], observed_at=slot(moved.day))
+    voted = await builder.build(due())
+    assert voted == await DigestBuilder(store).build(due())
+    assert ids(voted[0])[:2] == [last, robot.id]
