@@ -250,7 +250,9 @@ async def shortlist_check(
         shortlisted = scored["rows"]
         scored["rows"] = 0
         with mock.patch.object(PaperMatrix, "shortlist", None):
+            start = time.perf_counter()
             every = await builder.build(due)
+            every_s = time.perf_counter() - start
     dms = [i for i, d in enumerate(due) if d.subscription.is_dm]
     same = sum(digests[i].items == every[i].items for i in dms)
     wanted = [{x.paper_id for x in every[i].items} for i in dms]
@@ -258,6 +260,8 @@ async def shortlist_check(
     kept = sum(len(w & g) for w, g in zip(wanted, got, strict=True))
     return {
         "size": PaperMatrix.shortlist,
+        # The running builder's build when every DM candidate is scored: the baseline.
+        "every_candidate_build_s": round(every_s, 3),
         "candidates": scored["rows"],
         "scored": shortlisted,
         "scored_share": round(shortlisted / max(scored["rows"], 1), 4),
@@ -374,7 +378,7 @@ async def bench_build(
         "running_builder_s": round(kept_s, 3),
         "running_builder_cpu_s": round(kept_cpu, 3),
         "running_builder_met": kept_s <= BUILD_TARGET_S,
-        "longest_loop_stall_s": round(max(stall, kept_stall), 3),
+        "longest_loop_stall_s": round(stall, 3),
         "running_builder_stall_s": round(kept_stall, 3),
         "shortlist": shortlisted,
         "window_papers": len(window),
@@ -628,6 +632,7 @@ def _verdict(ok: bool) -> str:
 def print_table(build: dict[str, Any] | None, fanout: dict[str, Any] | None) -> None:
     rows: list[tuple[str, str, str]] = []
     if build:
+        shortlist = build["shortlist"]
         goal = f"<= {build['target_s']:g} s"
         rows += [
             (
@@ -647,6 +652,11 @@ def print_table(build: dict[str, Any] | None, fanout: dict[str, Any] | None) -> 
             ),
             ("  CPU time of the build", f"{build['cpu_s']:.2f} s", ""),
             (
+                "  running builder scoring every DM candidate (baseline)",
+                f"{build['shortlist']['every_candidate_build_s']:.2f} s",
+                f"ratio {build['running_builder_s'] / shortlist['every_candidate_build_s']:.2f}",
+            ),
+            (
                 "  DM candidates scored exactly (shortlist)",
                 f"{build['shortlist']['scored_share']:.1%}",
                 "",
@@ -658,7 +668,13 @@ def print_table(build: dict[str, Any] | None, fanout: dict[str, Any] | None) -> 
                 f">= 99%: {_verdict(build['shortlist']['top_kept_share'] >= 0.99)}",
             ),
             ("  per subscription", f"{build['per_subscription_ms']:.2f} ms", ""),
-            ("  longest event-loop stall", f"{build['longest_loop_stall_s']:.2f} s", ""),
+            (
+                "  longest event-loop stall: new builder; running builder",
+                f"{build['longest_loop_stall_s'] * 1000:.0f} ms; "
+                f"{build['running_builder_stall_s'] * 1000:.0f} ms",
+                f"<= 50 ms: {_verdict(build['longest_loop_stall_s'] <= 0.05)}; "
+                f"{_verdict(build['running_builder_stall_s'] <= 0.05)}",
+            ),
             ("  papers in the window (all sources)", f"{build['window_papers']:,}", ""),
             ("empty digests", f"{build['empty']:,} / {build['digests']:,}", ""),
             (
