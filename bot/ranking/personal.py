@@ -61,12 +61,6 @@ Vector = dict[str, float]
 # Below this cosine, "because you saved X" would name a paper that is hardly related.
 _REASON_MIN_SIM = 0.08
 _TITLE_CHARS = 60
-# Candidates a DM ranking scores first, by their bound (``PaperMatrix.rank``): 10,000
-# simulated digests on 100k papers (``python -m bench.digest_bench``) then score a few
-# hundred of the 7,000 candidates each, and rank exactly as scoring all of them.
-SHORTLIST = 200
-# Single-precision sums of the same terms in another order differ by ~1e-7.
-_BOUND_SLACK = 1e-5
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +96,6 @@ class PaperMatrix:
     hit@10 0.463 either way, MRR 0.269 -> 0.278).
     """
 
-    # ``rank`` scores this many candidates first (None: all of them; see ``SHORTLIST``).
-    shortlist: int | None = SHORTLIST
-
     def __init__(self, window: Window, idf: Idf, *, min_weight: float = MIN_WEIGHT) -> None:
         matrix = weigh(window, idf, min_weight=min_weight)
         self.columns = window.columns
@@ -124,8 +115,6 @@ class PaperMatrix:
         # Single precision: ranking needs no more, and the product is half the memory
         # traffic (a digest of 7,310 candidates: 2.5 -> 1.6 ms a reader).
         self._matrix = sparse.csc_array(matrix, dtype=np.float32)
-        # Rows, for ranking a shortlist of them.
-        self._by_row = sparse.csr_array(matrix, dtype=np.float32)
         self.upvotes = np.array([p.upvotes or 0 for p in papers], dtype=np.float64)
         # The window's trending scores, row by row.
         self.trend = trend
@@ -133,9 +122,6 @@ class PaperMatrix:
         by_id = sorted(range(len(papers)), key=lambda i: papers[i].id)
         self._id_order = np.empty(len(papers), dtype=np.int64)
         self._id_order[by_id] = np.arange(len(papers))
-        # What ranking with a shortlist saved: candidates ranked, and how many were scored.
-        self.candidates = 0
-        self.scored = 0
 
     def subset(self, ids: Iterable[str]) -> PaperMatrix:
         """The rows of ``ids`` alone (in this matrix's order), sharing its columns."""
@@ -190,8 +176,15 @@ class PaperMatrix:
             return np.zeros(len(self.papers))
         return np.log1p(np.maximum(self.trend, 0.0)) / math.log1p(top)
 
-    def _shared(self, profile: Profile) -> tuple[np.ndarray, sparse.csr_array]:
-        """The profile's terms this matrix has, and their weights (terms x profile papers)."""
+    def _similarity(
+        self, profile: Profile
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # Per row: the blended similarity to the liked papers, the most similar one's
+        # position (-1 for none), its plain cosine, the highest cosine to a dismissed one.
+        n, rows = len(profile.liked), len(self.papers)
+        zeros = np.zeros(rows)
+        if not profile.seen or not rows:
+            return zeros, np.full(rows, -1), zeros, zeros
         if not profile.columns.shares_lineage(self.columns):
             raise ValueError("the profile and the papers were weighed in other column spaces")
         # Terms newer than this matrix (a profile built in a later fork of its columns)
@@ -200,74 +193,20 @@ class PaperMatrix:
         if len(terms) and terms[-1] >= self.width:  # terms are in increasing order
             shared = np.flatnonzero(terms < self.width)
             terms, weights = terms[shared], weights[shared]
-        return terms, weights
-
-    def _bound(self, profile: Profile) -> np.ndarray:
-        """Per row, a bound on ``_similarity``'s blended similarity from a product with
-        about √n columns for n liked papers: the liked papers in groups, each group's
-        decayed cosines summed (they are at least 0, so a group's sum bounds its max,
-        and all the sums add up to the centroid's exact cosine)."""
-        terms, weights = self._shared(profile)
-        n = len(profile.liked)
-        starts = np.linspace(0, n, math.isqrt(n) + 1)[:-1].astype(np.int64)
-        grouped = np.add.reduceat(weights[:, :n].toarray(), starts, axis=1)
-        sums = (self._matrix[:, terms] @ grouped).astype(np.float64)
-        return 0.7 * sums.max(axis=1) + 0.3 * profile.centroid_scale * sums.sum(axis=1)
-
-    def _similarity(
-        self, profile: Profile, rows: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        # Per row of ``rows``: the blended similarity to the liked papers, the most
-        # similar one's position (-1 for none), its plain cosine, the highest cosine to
-        # a dismissed one.
-        n, count = len(profile.liked), len(rows)
-        zeros = np.zeros(count)
-        if not profile.seen or not count:
-            return zeros, np.full(count, -1), zeros, zeros
-        terms, weights = self._shared(profile)
-        if count * 4 >= len(self.papers):
-            # (papers x terms) @ (terms x profile papers): every cosine at once. The
-            # profile side is small: dense, it makes the product one pass over the
-            # papers' terms.
-            sums = (self._matrix[:, terms] @ weights.toarray())[rows]
-        else:
-            # A shortlist: its rows alone, against the profile spread over all columns.
-            spread = weights.tocoo()
-            wide = sparse.csr_array(
-                (spread.data, (terms[spread.row], spread.col)),
-                shape=(self.width, weights.shape[1]),
-            )
-            sums = (self._by_row[rows] @ wide).toarray()
+        # (papers x terms) @ (terms x profile papers): every cosine at once. The profile
+        # side is small: dense, it makes the product one pass over the papers' terms.
+        sums = self._matrix[:, terms] @ weights.toarray()
         liked, gone = sums[:, :n], sums[:, n:]
         aversion = gone.max(axis=1) if gone.shape[1] else zeros
         if not n:
-            return zeros, np.full(count, -1), zeros, aversion
+            return zeros, np.full(rows, -1), zeros, aversion
         best = liked.argmax(axis=1)
-        top = liked[np.arange(count), best]
+        top = liked[np.arange(rows), best]
         related = top > 0.0
         centroid = liked.sum(axis=1) * profile.centroid_scale
         similarity = np.where(related, 0.7 * top + 0.3 * centroid, 0.0)
         cosine = np.where(related, top / profile.decays[best], 0.0)
         return similarity, np.where(related, best, -1), cosine, aversion
-
-    def _exact(
-        self,
-        profile: Profile,
-        rows: np.ndarray,
-        topic: np.ndarray | None,
-        trend: np.ndarray | None,
-        weights: Weights,
-    ) -> dict[str, np.ndarray]:
-        """The score of each of ``rows``, its parts, and what its reason needs."""
-        similarity, best, cosine, aversion = self._similarity(profile, rows)
-        zeros = np.zeros(len(rows))
-        parts = {
-            "sim": weights.sim * similarity,
-            "topic": weights.topic * (zeros if topic is None else topic[rows]),
-            "trend": weights.trend * (zeros if trend is None else trend[rows]),
-        }
-        score = parts["sim"] + parts["topic"] + parts["trend"] - weights.neg * aversion
-        return {"row": rows, "score": score, "best": best, "cosine": cosine, **parts}
 
     def rank(
         self,
@@ -282,63 +221,41 @@ class PaperMatrix:
         """The ``limit`` rows of ``among`` (a row mask; default all) this reader most
         likely wants, best first, with reasons; papers they saved, liked or dismissed
         never come back. ``topic`` and ``trend`` score rows 0..1 (default 0). Ties go
-        to more upvotes, then the smaller id.
-
-        With more candidates than ``shortlist``, those whose bound (``_bound``, plus
-        topic and trend, minus nothing for dismissals) is highest are scored first; the
-        rest are scored only if their bound reaches the ``limit``-th best score found,
-        so the result is the exact ranking's (weights at least 0)."""
+        to more upvotes, then the smaller id."""
         allowed = np.ones(len(self.papers), dtype=bool) if among is None else among.copy()
         allowed[[self.rows[i] for i in profile.seen if i in self.rows]] = False
         candidates = np.flatnonzero(allowed)
         if limit <= 0 or not len(candidates):
             return []
-        shortlist = None if self.shortlist is None else max(self.shortlist, limit)
-        if shortlist is None or not profile.liked or len(candidates) <= shortlist:
-            found = self._exact(profile, candidates, topic, trend, weights)
-        else:
-            bound = weights.sim * self._bound(profile)[candidates] + _BOUND_SLACK
-            if topic is not None:
-                bound += weights.topic * topic[candidates]
-            if trend is not None:
-                bound += weights.trend * trend[candidates]
-            order = np.argsort(-bound, kind="stable")
-            rows = candidates[order[:shortlist]]
-            head = self._exact(profile, rows, topic, trend, weights)
-            kth = np.partition(head["score"], shortlist - limit)[shortlist - limit]
-            rest = order[shortlist:]
-            rest = rest[bound[rest] >= kth]
-            found = head
-            if len(rest):
-                rows = candidates[rest]
-                tail = self._exact(profile, rows, topic, trend, weights)
-                found = {k: np.concatenate([head[k], tail[k]]) for k in head}
-        self.candidates += len(candidates)
-        self.scored += len(found["row"])
+        similarity, best, cosine, aversion = self._similarity(profile)
+        parts = {
+            "sim": weights.sim * similarity,
+            "topic": weights.topic * (np.zeros(len(self.papers)) if topic is None else topic),
+            "trend": weights.trend * (np.zeros(len(self.papers)) if trend is None else trend),
+        }
+        score = parts["sim"] + parts["topic"] + parts["trend"] - weights.neg * aversion
         # The rows scoring at least the limit-th best, ties included, then exact order.
-        score = found["score"]
-        picks = np.arange(len(score))
-        if len(score) > limit:
-            kth = np.partition(score, len(score) - limit)[len(score) - limit]
-            picks = picks[score >= kth]
-        rows = found["row"]
-        best = sorted(
-            picks.tolist(),
-            key=lambda i: (-score[i], -self.upvotes[rows[i]], self._id_order[rows[i]]),
+        mine = score[candidates]
+        if len(candidates) > limit:
+            kth = np.partition(mine, len(mine) - limit)[len(mine) - limit]
+            candidates = candidates[mine >= kth]
+        order = sorted(
+            candidates.tolist(),
+            key=lambda r: (-score[r], -self.upvotes[r], self._id_order[r]),
         )[:limit]
         return [
             Recommendation(
-                self.papers[rows[i]],
-                float(score[i]),
+                self.papers[r],
+                float(score[r]),
                 _reason(
                     profile,
-                    self.papers[rows[i]],
-                    int(found["best"][i]),
-                    float(found["cosine"][i]),
-                    *(float(found[k][i]) for k in ("sim", "topic", "trend")),
+                    self.papers[r],
+                    int(best[r]),
+                    float(cosine[r]),
+                    *(float(parts[k][r]) for k in ("sim", "topic", "trend")),
                 ),
             )
-            for i in best
+            for r in order
         ]
 
 

@@ -214,29 +214,3 @@ def test_idf_favours_rare_words_and_knows_no_unknown_word() -> None:
     assert idf("model") < idf("diffusion") < idf("rayflow") < idf("neverseen")
     assert idf("neverseen") == pytest.approx(math.log(1001) + 1)
     assert idf("model") == pytest.approx(math.log(1001 / 901) + 1)
-
-
-async def test_a_shortlisted_ranking_is_the_exact_one(idf: Idf, papers: list[Paper]) -> None:
-    # Readers of one paper, of many papers on several topics, with dismissals, with a
-    # topic: ranking the candidates with the best bounds first, then only those whose
-    # bound reaches the 10th best, gives what scoring all 13,878 papers gives.
-    rng = random.Random(12)
-    columns = Columns()
-    matrix = PaperMatrix(Window(papers, columns=columns), idf)
-    exact = PaperMatrix.__new__(PaperMatrix)
-    exact.__dict__.update(matrix.__dict__)
-    exact.shortlist = None
-    topic = matrix.scores({p.id: rng.random() for p in rng.sample(papers, 300)})
-    trend = matrix.scores(_trending(papers))
-    for n in (1, 2, 5, 20, 60, 200):
-        liked = _saved(rng.sample(papers, n))
-        dismissed = rng.sample(papers, n // 4)
-        profile = Profile.build(liked, dismissed, idf, columns=columns)
-        for scores in (None, topic):
-            got = matrix.rank(profile, topic=scores, trend=trend, limit=10)
-            want = exact.rank(profile, topic=scores, trend=trend, limit=10)
-            assert [(r.paper.id, r.reason) for r in got] == [(r.paper.id, r.reason) for r in want]
-            assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=1e-6)
-    # And it scored a fraction of them (readers of 200 random papers score the most).
-    assert matrix.scored < matrix.candidates / 4
-    assert exact.scored == exact.candidates
