@@ -372,5 +372,6 @@ def render_digest(digest: Digest, papers: dict[str, Paper]) -> Reply:
     cards = [
         card_for(papers[i.paper_id], reason=i.reason) for i in digest.items if i.paper_id in papers
     ]
-    text = plain_text(digest.title, cards)
-    return Reply(text=text, title=digest.title, cards=tuple(cards))
+    notes = (digest.note,) if digest.note else ()
+    text = plain_text(digest.title, cards, notes=notes)
+    return Reply(text=text, title=digest.title, cards=tuple(cards), notes=notes)

@@ -119,6 +119,17 @@ class _Marks:
             await self._store.mark_sent_many(sent)
 
 
+INCOMPLETE = "Fetching new papers failed, so this list may be incomplete."
+
+
+def incomplete(digest: Digest) -> Digest:
+    """``digest`` saying that the last fetch failed (its papers are what the database
+    had); a digest with nothing new says there may be papers it could not see."""
+    if not digest.items:
+        return replace(digest, note=f"{digest.note} {INCOMPLETE}".strip())
+    return replace(digest, note=INCOMPLETE)
+
+
 async def _breathe(n: int, every: int = 100) -> None:
     """Let the event loop run other tasks (a chat gateway's) every ``every`` items of a
     long loop: 10,000 subscriptions take seconds to go through."""
@@ -162,6 +173,8 @@ class Scheduler:
         self.lease = lease
         self.batch = batch
         self._fetch_failing = False
+        # Whether the last fetch missed something: the posts built meanwhile say so.
+        self._incomplete = False
         self._reserved = False
 
     async def tick(self) -> TickReport:
@@ -176,6 +189,8 @@ class Scheduler:
             await self._maybe_refresh(now)
         if due:
             digests = await self.builder.build(due)
+            if self._incomplete:
+                digests = [incomplete(d) for d in digests]
             pairs = list(zip(due, digests, strict=True))
             # The intents in a few transactions, not one per delivery; each commits before
             # anything of it is sent, and a crash before its commit leaves the slots due.
@@ -238,13 +253,15 @@ class Scheduler:
         if last and now - dt.datetime.fromisoformat(last) < self._refresh_every:
             return
         try:
-            await self._refresh()
+            report = await self._refresh()
         except SourceError as exc:
             # Said once per outage, not at every tick it lasts.
             level = logging.INFO if self._fetch_failing else logging.WARNING
             log.log(level, "could not fetch new papers (%s); using what the database has", exc)
-            self._fetch_failing = True
+            self._fetch_failing = self._incomplete = True
             return
+        # Some days or categories failed while the rest came in.
+        self._incomplete = bool(getattr(report, "failures", None))
         if self._fetch_failing:
             log.warning("fetching new papers works again")
             self._fetch_failing = False

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.delivery.outbound import OutboundMessage, Outcome, SendResult
-from bot.delivery.scheduler import Scheduler
+from bot.delivery.scheduler import INCOMPLETE, Scheduler
 from bot.errors import SourceUnavailable
+from bot.ingest import FetchReport
 from bot.models import Destination, Paper, Signal, Source, Subscription
 from bot.store import Store, open_store
 from tests.conftest import postgres_schema
@@ -556,3 +557,38 @@ async def test_two_schedulers_on_one_database_send_each_post_once(
     await asyncio.gather(first.tick(), second.tick())
     keys = a.keys() + b.keys()
     assert len(keys) == 30 == len(set(keys))
+
+
+async def test_posts_say_the_list_may_be_incomplete_while_fetching_fails(
+    store: Store, port: FakeOutbound, clock: FakeClock
+) -> None:
+    # A channel's list and a place with nothing new, while the upstream is down, then
+    # once it answers again.
+    await subscribe(store, clock)
+    await subscribe(store, clock, destination=Destination("test", "team", "C2"), topic="zzyzx")
+    failing, missed = True, []
+
+    async def refresh() -> FetchReport:
+        if failing:
+            raise SourceUnavailable("cannot reach huggingface.co", source="hf")
+        return FetchReport(failures=missed)
+
+    s = scheduler(store, port, clock, refresh=refresh, refresh_every=dt.timedelta(minutes=1))
+    clock.set(at(MONDAY, 9))
+    await s.tick()
+    listed, empty = sorted(port.sent, key=lambda m: m.delivery.destination)
+    assert listed.reply.cards and INCOMPLETE in listed.reply.notes
+    assert INCOMPLETE in listed.reply.text
+    assert "No new papers on 'zzyzx' today." in empty.reply.text
+    assert INCOMPLETE in empty.reply.text
+    failing = False
+    clock.set(at(MONDAY + dt.timedelta(days=1), 9))
+    await s.tick()
+    assert len(port.sent) == 4
+    assert all(INCOMPLETE not in m.reply.text for m in port.sent[2:])
+    # Part of a fetch failed (one arXiv category, say): the list may be incomplete too.
+    missed = ["arxiv cs.CL: HTTP 503"]
+    clock.set(at(MONDAY + dt.timedelta(days=2), 9))
+    await s.tick()
+    assert len(port.sent) == 6
+    assert all(INCOMPLETE in m.reply.text for m in port.sent[4:])
