@@ -9,9 +9,12 @@ ingest itself.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from bot.api import PaperService, utcnow
 from bot.config import Settings
 from bot.delivery.outbound import Outbound
 from bot.delivery.scheduler import Scheduler
+from bot.errors import SourceError
 from bot.ingest import (
     EXPORT_XZ_PRESET,
     FetchReport,
@@ -37,7 +41,7 @@ from bot.ingest import (
 from bot.ingest.files import Progress
 from bot.models import Paper
 from bot.search.query import parse_date_bound
-from bot.sources._http import CONNECT_TIMEOUT, RateLimiter
+from bot.sources._http import CONNECT_TIMEOUT, Impatient, RateLimiter
 from bot.sources.arxiv import ARXIV_INTERVAL, ArxivClient
 from bot.sources.hf import HFClient
 from bot.store import Store, open_store
@@ -142,20 +146,78 @@ async def open_app(
         polite = RateLimiter(ARXIV_INTERVAL)  # one arXiv budget for the whole process
         hf = HFClient(http, settings.hf_url, retries=retries)
         arxiv = ArxivClient(http, *urls, limiter=polite, retries=retries)
-        # Someone is waiting for a looked-up paper: one retry, not a minute of backoff.
-        quick = ArxivClient(http, *urls, limiter=polite, retries=min(retries, 1))
-
-        async def lookup(paper_id: str) -> Paper | None:
-            found = await quick.by_ids([paper_id])
-            return found[0] if found else None
-
-        service = PaperService(store, lookup=lookup)
+        # Someone is waiting for a looked-up paper: one retry, not a minute of backoff,
+        # and no long wait behind other requests to arXiv (the daily fetch among them).
+        impatient = Impatient(polite, LOOKUP_WAIT, source="arXiv")
+        quick = ArxivClient(http, *urls, limiter=impatient, retries=min(retries, 1))
+        service = PaperService(store, lookup=Lookups(quick.by_ids, clock=time.monotonic))
         try:
             yield App(settings, store, http, hf, arxiv, polite, service)
         finally:
             # Commands a platform acknowledged may still be running: answer them before
             # the database closes (within what `docker stop` waits before killing).
             await service.drain(DRAIN_SECONDS)
+
+
+# The longest a paper lookup waits for its turn at arXiv (one request per 3 s).
+LOOKUP_WAIT = 6.0
+
+
+class Lookups:
+    """Papers looked up on arXiv by id, for people asking for one not in the database.
+
+    Several people asking for the same id at once share one request; an answer (the
+    paper, none, or a failure) is kept for a while (``FOUND_FOR`` seconds, ``FAILED_FOR``
+    after a failure), for at most ``KEPT`` ids: a crowd asking for one paper makes one
+    request, not one each queued behind arXiv's rate limit.
+    """
+
+    FOUND_FOR = 600.0
+    FAILED_FOR = 60.0
+    KEPT = 1000
+
+    def __init__(
+        self, by_ids: Callable[[list[str]], Awaitable[list[Paper]]], *, clock: Callable[[], float]
+    ) -> None:
+        self._by_ids = by_ids
+        self._clock = clock
+        self._running: dict[str, asyncio.Task[Paper | None]] = {}
+        self._answers: OrderedDict[str, tuple[float, Paper | None, SourceError | None]] = (
+            OrderedDict()
+        )
+
+    async def __call__(self, paper_id: str) -> Paper | None:
+        kept = self._answers.get(paper_id)
+        if kept is not None:
+            until, paper, error = kept
+            if self._clock() < until:
+                if error is not None:
+                    raise error
+                return paper
+            del self._answers[paper_id]
+        task = self._running.get(paper_id)
+        if task is None:
+            task = self._running[paper_id] = asyncio.ensure_future(self._look(paper_id))
+            task.add_done_callback(lambda _: self._running.pop(paper_id, None))
+        # One person giving up (their command cancelled) does not cancel the others'.
+        return await asyncio.shield(task)
+
+    async def _look(self, paper_id: str) -> Paper | None:
+        try:
+            found = await self._by_ids([paper_id])
+        except SourceError as exc:
+            self._keep(paper_id, self.FAILED_FOR, None, exc)
+            raise
+        paper = found[0] if found else None
+        self._keep(paper_id, self.FOUND_FOR, paper, None)
+        return paper
+
+    def _keep(
+        self, paper_id: str, seconds: float, paper: Paper | None, error: SourceError | None
+    ) -> None:
+        self._answers[paper_id] = (self._clock() + seconds, paper, error)
+        while len(self._answers) > self.KEPT:
+            self._answers.popitem(last=False)
 
 
 def build_scheduler(app: App, port: Outbound) -> Scheduler:

@@ -8,7 +8,7 @@ import email.utils
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -19,6 +19,8 @@ __all__ = [
     "MAX_BACKOFF",
     "MAX_RETRY_AFTER",
     "MAX_TIMEOUT_RETRIES",
+    "Impatient",
+    "Limiter",
     "RateLimiter",
     "Sleep",
     "get",
@@ -54,6 +56,14 @@ _UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout)
 _RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
+class Limiter(Protocol):
+    """What a request waits on before it is sent."""
+
+    interval: float
+
+    async def wait(self) -> None: ...
+
+
 class RateLimiter:
     """Spaces calls to :meth:`wait` at least ``interval`` seconds apart (arXiv asks for 3 s).
 
@@ -72,10 +82,22 @@ class RateLimiter:
         self._sleep = sleep
         self._last: float | None = None
         self._lock = asyncio.Lock()
+        self._queued = 0
+
+    def expected_wait(self) -> float:
+        """Seconds a caller arriving now would wait: the callers queued ahead of it, and
+        what is left of the interval since the last request."""
+        left = 0.0 if self._last is None else self._last + self.interval - self._clock()
+        return max(left, 0.0) + self._queued * self.interval
 
     async def wait(self) -> None:
         """Return once a request may be sent, sleeping if the previous one was too recent."""
-        async with self._lock:
+        self._queued += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._queued -= 1
+        try:
             now = self._clock()
             if self._last is not None:
                 delay = self._last + self.interval - now
@@ -86,6 +108,26 @@ class RateLimiter:
                     # clock did not move (a fake clock, a coarse timer).
                     now = max(self._clock(), self._last + self.interval)
             self._last = now
+        finally:
+            self._lock.release()
+
+
+class Impatient:
+    """A limiter's queue for someone waiting for an answer: a caller that would wait more
+    than ``seconds`` (many people looking papers up at once, or a long fetch) is told
+    the service is busy at once instead, and the fetch that posts the daily lists is
+    never held up behind them."""
+
+    def __init__(self, limiter: RateLimiter, seconds: float, *, source: str) -> None:
+        self.limiter = limiter
+        self.seconds = seconds
+        self.source = source
+        self.interval = limiter.interval
+
+    async def wait(self) -> None:
+        if self.limiter.expected_wait() > self.seconds:
+            raise SourceUnavailable(f"{self.source} is busy right now", source=self.source)
+        await self.limiter.wait()
 
 
 def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
@@ -149,7 +191,7 @@ async def get(
     retries: int = 3,
     backoff: float = 1.0,
     sleep: Sleep = asyncio.sleep,
-    limiter: RateLimiter | None = None,
+    limiter: Limiter | None = None,
     accept: Collection[int] = (),
 ) -> httpx.Response:
     """GET ``url`` through ``client`` (whose timeouts apply), retrying what may pass.

@@ -17,7 +17,7 @@ import httpx
 from bot.errors import SourceResponseError
 from bot.ids import find_arxiv_id, parse_arxiv_id
 from bot.models import Paper
-from bot.sources._http import RateLimiter, Sleep, get
+from bot.sources._http import Limiter, RateLimiter, Sleep, get
 from bot.text import clean_text
 
 __all__ = [
@@ -250,7 +250,7 @@ class ArxivClient:
         api_url: str = DEFAULT_API_URL,
         rss_url: str = DEFAULT_RSS_URL,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         sleep: Sleep = asyncio.sleep,
         retries: int = 3,
     ) -> None:
@@ -259,7 +259,9 @@ class ArxivClient:
         self._api = api_url.rstrip("/")
         self._rss = rss_url.rstrip("/")
         self._sleep = sleep
-        self._limiter = limiter if limiter is not None else RateLimiter(ARXIV_INTERVAL, sleep=sleep)
+        self._limiter: Limiter = (
+            limiter if limiter is not None else RateLimiter(ARXIV_INTERVAL, sleep=sleep)
+        )
 
     async def _query(self, params: dict[str, str | int]) -> list[Paper]:
         response = await get(

@@ -11,7 +11,7 @@ import pytest
 
 from bot.errors import SourceResponseError, SourceUnavailable
 from bot.sources import RateLimiter, get, retry_after_seconds
-from bot.sources._http import CONNECT_TIMEOUT, MAX_BACKOFF
+from bot.sources._http import CONNECT_TIMEOUT, MAX_BACKOFF, Impatient
 
 URL = "https://huggingface.co/api/daily_papers"
 
@@ -230,3 +230,45 @@ async def test_get_waits_for_the_limiter_on_every_attempt(server, client, fake_t
     await get(client, URL, source="arxiv", sleep=fake_time.sleep, limiter=limiter)
     # 1 s of backoff, then 2 s more until the limiter's 3 s slot.
     assert fake_time.sleeps == [1.0, 2.0]
+
+
+async def test_an_impatient_caller_is_told_busy_rather_than_queued():
+    # People looking papers up share arXiv's 3 s budget with the daily fetch: once
+    # more than a few seconds of requests are queued, a lookup is refused at once.
+    release = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        await release.wait()
+
+    limiter = RateLimiter(3.0, clock=lambda: 100.0, sleep=sleep)
+    impatient = Impatient(limiter, 6.0, source="arXiv")
+    await impatient.wait()  # nothing queued: at once
+    assert limiter.expected_wait() == 3.0
+    queued = [asyncio.create_task(limiter.wait()) for _ in range(3)]
+    await asyncio.sleep(0)
+    # One sleeping out the 3 s, two waiting behind it.
+    assert limiter.expected_wait() == 9.0
+    with pytest.raises(SourceUnavailable, match="arXiv is busy"):
+        await impatient.wait()
+    release.set()
+    await asyncio.gather(*queued)
+    # Their slots are booked 3 s apart (the clock here stands still): still too far.
+    assert limiter.expected_wait() == 12.0
+    with pytest.raises(SourceUnavailable):
+        await impatient.wait()
+
+
+async def test_a_cancelled_waiter_leaves_the_queue():
+    release = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        await release.wait()
+
+    limiter = RateLimiter(3.0, clock=lambda: 100.0, sleep=sleep)
+    await limiter.wait()
+    waiters = [asyncio.create_task(limiter.wait()) for _ in range(3)]
+    await asyncio.sleep(0)
+    for task in waiters:
+        task.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+    assert limiter.expected_wait() == 3.0
