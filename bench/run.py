@@ -1,9 +1,10 @@
 """Every benchmark, one table: each figure beside its baseline from the same run, as a
 ratio, with the target of the issue that set it and whether it is met.
 
-    python -m bench.run            # everything (under an hour here), results in bench/results
+    python -m bench.run            # everything (about an hour here), results in bench/results
     python -m bench.run --quick    # small sizes, a few minutes, results in bench/results/quick
     python -m bench.run --table    # no run: the table of the results already written
+    python -m bench.run --table --readme   # ... and put it in README.md's Benchmarks
 
 It runs the benchmarks one after another (two cores: two at once measure both badly),
 each as its own process writing its JSON, then reads those files back into one table,
@@ -30,6 +31,9 @@ from bench.corpus import REPO, git_commit
 
 BENCH = Path(__file__).resolve().parent
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Where README.md holds the table (`--readme`).
+README_START = "<!-- bench.run table: python -m bench.run --table --readme -->"
+README_END = "<!-- end of the bench.run table -->"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Step:
     results: str
     rows: Callable[[dict[str, Any], str], Iterator[Row]]
     needs_postgres: bool = False
+    cache: bool = True  # takes --cache (the corpus files)
 
 
 # --- reading each benchmark's JSON ------------------------------------------------------
@@ -264,6 +269,67 @@ def memory_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
         )
 
 
+def roundtrip_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
+    where, users = _where(data, name), data["users"]
+    for platform in ("slack", "discord"):
+        figures = data[platform]
+        crowd, alone = figures[f"{users}_at_once"], figures["one_at_a_time"]
+        first, answer = crowd["first_response_ms"], crowd["answer_ms"]
+        yield Row(
+            "round trip",
+            f"{platform.title()} /papers search, {users} users at once: first response "
+            "p50 / p99; answer p50 / p99",
+            f"{first['p50']:.0f} / {first['p99']:.0f} ms; {answer['p50']:.0f} / "
+            f"{answer['p99']:.0f} ms",
+            f"one at a time: answer {alone['answer_ms']['p50']:.0f} / "
+            f"{alone['answer_ms']['p99']:.0f} ms",
+            _ratio(answer["p99"], alone["answer_ms"]["p99"]),
+            f"first response <= {data['limit_ms']:,.0f} ms (the platform's limit)",
+            first["p99"] <= data["limit_ms"],
+            where,
+        )
+
+
+def soak_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
+    where = _where(data, name)
+    rss = data["rss_mb"]
+    yield Row(
+        "soak",
+        f"{data['minutes']:g} min under load and faults: commands served, answer p50 / p99",
+        f"{data['answered']:,} of {data['commands_sent']:,}; "
+        f"{data['answer_ms']['p50']:.0f} / {data['answer_ms']['p99']:.0f} ms",
+        target="all answered",
+        met=data["answered"] == data["commands_sent"],
+        source=where,
+    )
+    errors = data["failed_requests"] + data["answers_saying_something_went_wrong"]
+    yield Row(
+        "soak",
+        "errors: failed requests + 'something went wrong' answers; tracebacks in the log",
+        f"{errors}; {data['tracebacks_in_log']}",
+        target="0; 0",
+        met=errors == 0 and data["tracebacks_in_log"] == 0,
+        source=where,
+    )
+    yield Row(
+        "soak",
+        "daily posts due / delivered / missing / doubled",
+        f"{data['posts_due']} / {data['posts_delivered']} / {data['posts_missing']} / "
+        f"{data['posts_doubled']}",
+        target="all / 0 / 0",
+        met=data["posts_missing"] == data["posts_doubled"] == 0,
+        source=where,
+    )
+    yield Row(
+        "soak",
+        "resident memory at start / end (peak)",
+        f"{rss['start']:.0f} / {rss['end']:.0f} MB ({rss['peak']:.0f})",
+        target="<= 400 MB",
+        met=rss["peak"] <= 400,
+        source=where,
+    )
+
+
 # --- the steps ---------------------------------------------------------------------------
 
 
@@ -284,6 +350,10 @@ def steps(quick: bool) -> list[Step]:
              recommend_rows),
         Step("memory", "bench.memory_bench", ("--sizes", "100k,1m"),
              ("--sizes", "real", "--queries", "60"), "memory.json", memory_rows),
+        Step("round trip", "bench.roundtrip_bench", (), ("--commands", "60"), "roundtrip.json",
+             roundtrip_rows, cache=False),
+        Step("soak", "bench.soak", ("--minutes", "20"), ("--minutes", "2"), "soak.json",
+             soak_rows, cache=False),
     ]  # fmt: skip
 
 
@@ -296,7 +366,9 @@ def postgres_answers() -> bool:
 
 
 def run_step(step: Step, out: Path, cache: Path, quick: bool) -> tuple[int, float]:
-    args = [*(step.quick if quick else step.full), "--cache", str(cache)]
+    args = [*(step.quick if quick else step.full)]
+    if step.cache:
+        args += ["--cache", str(cache)]
     args += ["--results", str(out / step.results)]
     start = time.perf_counter()
     print(f"\n=== {step.name}: python -m {step.module} {' '.join(args)}", flush=True)
@@ -318,7 +390,6 @@ def collect(out: Path, chosen: list[Step], failed: dict[str, int]) -> list[Row]:
             rows += list(step.rows(json.loads(path.read_text()), path.name))
         except (KeyError, TypeError, ValueError) as exc:
             rows.append(Row(step.name, "results", f"unreadable ({type(exc).__name__}: {exc})"))
-    rows.append(Row("round trip", "Discord slash command round trip", "not measured yet"))
     return rows
 
 
@@ -352,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated steps (default: all)")
     parser.add_argument("--cache", type=Path, default=BENCH / ".cache", help="corpus files")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    parser.add_argument(
+        "--readme", action="store_true", help="write the table into README.md's Benchmarks"
+    )
     args = parser.parse_args(argv)
     out = args.out or (BENCH / "results" / "quick" if args.quick else BENCH / "results")
     out.mkdir(parents=True, exist_ok=True)
@@ -381,6 +455,13 @@ def main(argv: list[str] | None = None) -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text(markdown(rows))
     print(f"\nwrote {out / 'summary.json'} and {out / 'summary.md'}")
+    if args.readme:
+        readme = REPO / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        start, end = text.index(README_START), text.index(README_END)
+        table = f"{README_START}\n{markdown(rows)}{README_END}"
+        readme.write_text(text[:start] + table + text[end + len(README_END) :], encoding="utf-8")
+        print(f"wrote the table into {readme}")
     return 1 if failed else 0
 
 

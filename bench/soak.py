@@ -214,10 +214,16 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.sleep(1 / args.rate)
                 if in_flight:
                     await asyncio.wait(in_flight)
-                # The last posts: their slot, then time to send.
-                await asyncio.sleep(
-                    max(0.0, (slots[-1][1] - dt.datetime.now(dt.UTC)).total_seconds()) + 45
-                )
+                # The last posts: their slot, then until every due one is out (a post
+                # Slack failed is retried 1 then 2 minutes later), at most 5 minutes.
+                last = slots[-1][1]
+                await asyncio.sleep(max(0.0, (last - dt.datetime.now(dt.UTC)).total_seconds()))
+                give_up = time.perf_counter() + 300
+                while time.perf_counter() < give_up and not all(
+                    any(m["text"].startswith("Papers") for m in fake.history.get(c, []))
+                    for c, _ in slots
+                ):
+                    await asyncio.sleep(1)
                 rss_end = _status_mb(process.pid)
                 await http.aclose()
                 process.send_signal(signal.SIGTERM)
@@ -227,6 +233,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             with contextlib.closing(sqlite3.connect(db)) as con:
                 integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
                 subscriptions = con.execute("SELECT count(*) FROM subscriptions").fetchone()[0]
+                query = "SELECT status, count(*) FROM deliveries GROUP BY status"
+                statuses = dict(con.execute(query).fetchall())
     await runner.cleanup()
     latencies = [fake.answered[k] - sent[k] for k in fake.answered if k in sent]
     for call in fake.of("respond"):
@@ -271,6 +279,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "posts_saying_may_be_incomplete": sum(
             1 for v in posts.values() if any("may be incomplete" in m["text"] for m in v)
         ),
+        "deliveries_by_status": statuses,
         "integrity_check": integrity,
         "exit_code": code,
     }
