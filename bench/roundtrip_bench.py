@@ -87,6 +87,18 @@ async def _drive(
     }
 
 
+class _TimedSlack(FakeSlack):
+    """The fake Slack, noting when each response URL was answered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answered: dict[str, float] = {}
+
+    async def respond(self, request: web.Request) -> web.Response:
+        self.answered[request.match_info["n"]] = time.perf_counter()
+        return await super().respond(request)
+
+
 async def slack_round_trips(
     service: PaperService, store: Store, texts: list[str], users: int
 ) -> dict[str, Any]:
@@ -94,7 +106,7 @@ async def slack_round_trips(
     from bot.config import SlackSettings
 
     secret = "r0und7r1pr0und7r1pr0und7r1pabcde"
-    async with serving(FakeSlack()) as fake:
+    async with serving(_TimedSlack()) as fake:
         settings = SlackSettings(
             bot_token="xoxb-bench", signing_secret=secret, api_url=fake.api_url
         )
@@ -103,14 +115,7 @@ async def slack_round_trips(
             serve_http(bot.bolt, "127.0.0.1", 0) as port,
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http,
         ):
-            answered: dict[str, float] = {}
-            real = fake.respond
-
-            async def respond(request: web.Request) -> web.Response:
-                answered[request.match_info["n"]] = time.perf_counter()
-                return await real(request)
-
-            fake.respond = respond  # type: ignore[method-assign]
+            answered = fake.answered
 
             async def one(text: str, user: int) -> tuple[float, float]:
                 url = fake.response_url()
@@ -121,8 +126,9 @@ async def slack_round_trips(
                 acked = time.perf_counter()
                 response.raise_for_status()
                 n = url.rsplit("/", 1)[1]
-                while n not in answered:
-                    await asyncio.sleep(0.001)
+                async with asyncio.timeout(60):
+                    while n not in answered:
+                        await asyncio.sleep(0.001)
                 return acked - start, answered[n] - start
 
             return await _drive(one, texts, users)
@@ -146,10 +152,14 @@ async def discord_round_trips(
     fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     discord.http.Route.BASE = f"{fake.url}/api/v10"
     client = PaperBot(service, guild_ready_timeout=0.1)
-    task = asyncio.create_task(client.start("bench-token"))
+    task = asyncio.create_task(client.start("test-token"))  # the token the fake accepts
     gateway = fake.gateway
     try:
-        await asyncio.wait_for(client.wait_until_ready(), 30)
+        ready = asyncio.create_task(client.wait_until_ready())
+        await asyncio.wait({ready, task}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
+            ready.cancel()
+            raise RuntimeError(f"discord.py did not connect to the fake: {task!r}")
 
         async def one(text: str, user: int) -> tuple[float, float]:
             data = {
@@ -168,6 +178,10 @@ async def discord_round_trips(
             token = payload["token"]
             start = time.perf_counter()
             await gateway.dispatch("INTERACTION_CREATE", payload)
+            async with asyncio.timeout(60):
+                return await _answered(token, start)
+
+        async def _answered(token: str, start: float) -> tuple[float, float]:
             first = None
             while True:
                 if first is None and any(c["token"] == token for c in gateway.callbacks):
