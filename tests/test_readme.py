@@ -42,3 +42,12 @@ def test_the_discord_readme_names_every_discord_command() -> None:
     for command in COMMANDS:
         group = group_of(command)
         assert f"/{group} {command.name}" in readme or f"`{command.name}`" in readme, command.name
+
+
+def test_the_benchmarks_table_is_bench_runs() -> None:
+    # `python -m bench.run --table --readme` writes bench/results/summary.md into it.
+    from bench.run import README_END, README_START
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = (ROOT / "bench" / "results" / "summary.md").read_text(encoding="utf-8")
+    assert f"{README_START}\n{table}{README_END}" in readme
