@@ -84,11 +84,11 @@ texts = st.lists(word, max_size=12).map(" ".join)
 )
 @given(text=texts)
 async def test_any_typed_text_gets_an_answer_or_a_short_error(
-    service: PaperService, text: str
+    desk: PaperService, text: str
 ) -> None:
     # The core every front end calls: a reply, or a user error that says what to do.
     try:
-        reply = await service.run_text(text, terminal_caller())
+        reply = await desk.run_text(text, terminal_caller())
     except UserError as exc:
         message = str(exc)
         assert message and len(message) <= SHORT, message
@@ -101,11 +101,11 @@ async def test_any_typed_text_gets_an_answer_or_a_short_error(
 )
 @given(text=texts)
 async def test_the_console_never_fails_on_its_side(
-    service: PaperService, text: str, caplog: pytest.LogCaptureFixture
+    desk: PaperService, text: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR):
         out = await answer(
-            service, f"/papers {text}", colour=False, width=100, caller=terminal_caller()
+            desk, f"/papers {text}", colour=False, width=100, caller=terminal_caller()
         )
     assert out.strip()
     assert SORRY not in out
