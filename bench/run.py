@@ -66,6 +66,8 @@ class Step:
     rows: Callable[[dict[str, Any], str], Iterator[Row]]
     needs_postgres: bool = False
     cache: bool = True  # takes --cache (the corpus files)
+    # The flag and file name of a profile it writes, kept beside its results.
+    profile: tuple[str, str] | None = None
 
 
 # --- reading each benchmark's JSON ------------------------------------------------------
@@ -345,7 +347,8 @@ def steps(quick: bool) -> list[Step]:
              "search-postgres.json", search_rows, needs_postgres=True),
         Step("import", "bench.import_bench", ("--sizes", "100k,1m", "--label", "bench.run"),
              ("--sizes", "100k", "--label", "bench.run"), "ingest-import.json", ingest_rows),
-        Step("digests", "bench.digest_bench", (), ("--subs", "2000"), "digest.json", digest_rows),
+        Step("digests", "bench.digest_bench", (), ("--subs", "2000"), "digest.json", digest_rows,
+             profile=("--profile-out", "digest_profile.txt")),
         Step("recommender", "bench.recommend_bench", (), ("--readers", "60"), "recommend.json",
              recommend_rows),
         Step("memory", "bench.memory_bench", ("--sizes", "100k,1m"),
@@ -370,6 +373,8 @@ def run_step(step: Step, out: Path, cache: Path, quick: bool) -> tuple[int, floa
     if step.cache:
         args += ["--cache", str(cache)]
     args += ["--results", str(out / step.results)]
+    if step.profile:
+        args += [step.profile[0], str(out / step.profile[1])]
     start = time.perf_counter()
     print(f"\n=== {step.name}: python -m {step.module} {' '.join(args)}", flush=True)
     done = subprocess.run([sys.executable, "-m", step.module, *args], cwd=REPO, check=False)
