@@ -87,18 +87,6 @@ async def _drive(
     }
 
 
-class _TimedSlack(FakeSlack):
-    """The fake Slack, noting when each response URL was answered."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.answered: dict[str, float] = {}
-
-    async def respond(self, request: web.Request) -> web.Response:
-        self.answered[request.match_info["n"]] = time.perf_counter()
-        return await super().respond(request)
-
-
 async def slack_round_trips(
     service: PaperService, store: Store, texts: list[str], users: int
 ) -> dict[str, Any]:
@@ -106,7 +94,7 @@ async def slack_round_trips(
     from bot.config import SlackSettings
 
     secret = "r0und7r1pr0und7r1pr0und7r1pabcde"
-    async with serving(_TimedSlack()) as fake:
+    async with serving(FakeSlack()) as fake:
         settings = SlackSettings(
             bot_token="xoxb-bench", signing_secret=secret, api_url=fake.api_url
         )

@@ -50,16 +50,6 @@ SORRY = "something went wrong"
 HF_DAYS = REPO.parent / "shared" / "data" / "hf_daily_papers"
 
 
-class SoakSlack(FakeSlack):
-    """The fake Slack, noting when each response URL was answered."""
-
-    answered: dict[str, float]
-
-    async def respond(self, request: web.Request) -> web.Response:
-        self.answered[request.match_info["n"]] = time.perf_counter()
-        return await super().respond(request)
-
-
 def upstream(rng: random.Random, stats: Counter[str]) -> web.Application:
     """A Hugging Face and arXiv that fail in every way they do, and sometimes work."""
     days = sorted(HF_DAYS.glob("*.json")) if HF_DAYS.exists() else []
@@ -121,8 +111,7 @@ COMMANDS = [
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     faults: Counter[str] = Counter()
-    fake = SoakSlack()
-    fake.answered = {}
+    fake = FakeSlack()
     runner, upstream_url = await serve(upstream(rng, faults))
     stop_at = time.perf_counter() + args.minutes * 60
     sent: dict[str, float] = {}  # response URL number -> when the command was sent

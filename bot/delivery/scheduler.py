@@ -28,8 +28,9 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from bot.delivery.digest import DigestBuilder, Due, render_digest
 from bot.delivery.outbound import Outbound, OutboundMessage, Outcome, SendResult
@@ -44,7 +45,17 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], Awaitable[None]]
-Refresh = Callable[[], Awaitable[object]]
+
+
+class Fetched(Protocol):
+    """What a refresh reports (``bot.ingest.FetchReport``): the days or categories that
+    failed while the rest came in."""
+
+    @property
+    def failures(self) -> Sequence[str]: ...
+
+
+Refresh = Callable[[], Awaitable[Fetched | None]]
 
 LAST_FETCH = "last_fetch_at"
 # How long before a slot new papers are fetched.
@@ -261,7 +272,7 @@ class Scheduler:
             self._fetch_failing = self._incomplete = True
             return
         # Some days or categories failed while the rest came in.
-        self._incomplete = bool(getattr(report, "failures", None))
+        self._incomplete = bool(report and report.failures)
         if self._fetch_failing:
             log.warning("fetching new papers works again")
             self._fetch_failing = False

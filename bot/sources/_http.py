@@ -59,8 +59,6 @@ _RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtoco
 class Limiter(Protocol):
     """What a request waits on before it is sent."""
 
-    interval: float
-
     async def wait(self) -> None: ...
 
 
@@ -122,7 +120,6 @@ class Impatient:
         self.limiter = limiter
         self.seconds = seconds
         self.source = source
-        self.interval = limiter.interval
 
     async def wait(self) -> None:
         if self.limiter.expected_wait() > self.seconds:

@@ -5,6 +5,7 @@ from anything at all."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -20,6 +21,10 @@ from bot.errors import UserError
 from tests.adapters.discord.conftest import Bot
 from tests.adapters.slack.harness import Harness
 
+# Examples share each test's fixtures (a fresh database, the fake platforms).
+fuzz = functools.partial(
+    settings, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 # Longer than this is not a short error.
 SHORT = 400
 SORRY = "something went wrong"
@@ -79,9 +84,7 @@ word = st.one_of(
 texts = st.lists(word, max_size=12).map(" ".join)
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz(max_examples=300)
 @given(text=texts)
 async def test_any_typed_text_gets_an_answer_or_a_short_error(
     desk: PaperService, text: str
@@ -96,9 +99,7 @@ async def test_any_typed_text_gets_an_answer_or_a_short_error(
         assert reply.text or reply.cards
 
 
-@settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz(max_examples=100)
 @given(text=texts)
 async def test_the_console_never_fails_on_its_side(
     desk: PaperService, text: str, caplog: pytest.LogCaptureFixture
@@ -112,9 +113,7 @@ async def test_the_console_never_fails_on_its_side(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz(max_examples=40)
 @given(text=texts)
 async def test_any_slash_command_text_on_slack(
     slack: Harness, text: str, caplog: pytest.LogCaptureFixture
@@ -160,9 +159,7 @@ def interactions(draw: st.DrawFn) -> tuple[Command, dict[str, Any]]:
     return command, values
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz(max_examples=40)
 @given(case=interactions())
 async def test_any_options_of_any_command_on_discord(
     bot: Bot, case: tuple[Command, dict[str, Any]], caplog: pytest.LogCaptureFixture

@@ -145,6 +145,8 @@ class FakeSlack:
     url: str = ""
     # Envelopes the Socket Mode endpoint sends after its "hello".
     envelopes: list[dict[str, Any]] = field(default_factory=list)
+    # Response URL number -> when it was answered (perf_counter), for latency figures.
+    answered: dict[str, float] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -270,6 +272,7 @@ class FakeSlack:
         return ws
 
     async def respond(self, request: web.Request) -> web.Response:
+        self.answered[request.match_info["n"]] = time.perf_counter()
         payload = await request.json()
         await self._record("respond", payload, "")
         problems = violations(payload)
