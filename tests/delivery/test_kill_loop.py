@@ -1,5 +1,11 @@
 """SIGKILL the bot at random moments of a fetch, an import and a fan-out, 100 times: the
-database stays whole, no subscription is lost, every post goes out exactly once."""
+database stays whole, no subscription is lost, every post goes out exactly once.
+
+Each run is aimed at a step the driver announces (start-up, subscribing, the fetch, the
+import, the fan-out, or after the first few posts), then killed a random moment into it.
+Aiming at a step, not at a time after start, keeps the kills landing inside the work on a
+machine of any speed: a CI runner that finished a run in a second let most kills timed
+for a slower one arrive after the process had exited."""
 
 from __future__ import annotations
 
@@ -8,15 +14,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bot.ingest import write_records
 from bot.ingest.files import read_file
-from tests.delivery.kill_driver import SUBSCRIPTIONS
+from tests.delivery.kill_driver import PHASES, SUBSCRIPTIONS
 
 ROOT = Path(__file__).parents[2]
 SNAPSHOT = ROOT / "bot" / "data" / "snapshot.jsonl.xz"
 KILLS = 100
+# Where a run is aimed: a step and how many of its announcements to wait for.
+TARGETS = [(phase, 1) for phase in PHASES] + [("post", 1), ("post", 5), ("post", 10)]
 
 
 def check(db: Path) -> tuple[int, int]:
@@ -39,14 +48,22 @@ def test_a_hundred_kills_at_random_moments(tmp_path: Path) -> None:
     most_subs = 0
     killed = 0
     for _ in range(KILLS):
-        with subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True) as process:
-            try:
-                # A moment anywhere from start-up to the end of the fan-out.
-                _, stderr = process.communicate(timeout=rng.uniform(0.2, 2.5))
-            except subprocess.TimeoutExpired:
+        phase, times = rng.choice(TARGETS)
+        with subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as process:
+            assert process.stdout is not None
+            seen = 0
+            for line in process.stdout:  # ends early when the run has no such step left
+                seen += line.strip() == phase
+                if seen == times:
+                    # A moment into the step: at once, or up to a tenth of a second on.
+                    time.sleep(rng.choice([0.0, rng.uniform(0.0, 0.1)]))
+                    break
+            if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
-                _, stderr = process.communicate()
                 killed += 1
+            _, stderr = process.communicate(timeout=120)
         assert "Traceback" not in stderr, stderr
         if db.exists():
             subs, _ = check(db)
