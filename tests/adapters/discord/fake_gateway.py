@@ -3,6 +3,11 @@ command sync, interaction callbacks and webhook follow-ups.
 
 Tests drive it with ``command`` / ``autocomplete`` / ``click``, which send an
 INTERACTION_CREATE down the websocket and wait for the bot's answer.
+
+``drop`` cuts a shard's connection as Discord's gateway does (a close with a
+resumable code, an op 7 RECONNECT, or the TCP connection reset); events dispatched
+while it is down are kept, and a RESUME with the session's id gets them replayed, then
+RESUMED, as the gateway does.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WSMsgType, web
 
@@ -129,6 +134,10 @@ class FakeGateway:
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     followups: list[dict[str, Any]] = field(default_factory=list)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    resumed: list[dict[str, Any]] = field(default_factory=list)  # each RESUME's data
+    down: set[int] = field(default_factory=set)  # shards whose connection was dropped
+    sent: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by shard
+    _requests: dict[int, web.Request] = field(default_factory=dict)  # by shard
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def install(self, app: web.Application) -> None:
@@ -198,8 +207,43 @@ class FakeGateway:
             if frame["op"] == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif frame["op"] == 2:
+                self._requests[(frame["d"].get("shard") or [0, 1])[0]] = request
                 await self._identify(ws, frame["d"].get("shard") or [0, 1])
+            elif frame["op"] == 6:
+                await self._resume(ws, request, frame["d"])
         return ws
+
+    async def _resume(self, ws: web.WebSocketResponse, request: web.Request, data: Any) -> None:
+        """Replay what the session missed since ``seq``, then RESUMED; an unknown session
+        is told to IDENTIFY afresh (op 9, not resumable)."""
+        session = str(data.get("session_id", ""))
+        shard = int(session[1:]) if session[1:].isdigit() else -1
+        if shard not in self.sent:
+            await ws.send_str(json.dumps({"op": 9, "d": False}))
+            return
+        self.sockets[shard], self._requests[shard] = ws, request
+        self.down.discard(shard)
+        for frame in self.sent[shard]:
+            if frame["s"] > (data.get("seq") or 0):
+                await ws.send_str(json.dumps(frame))
+        await self.dispatch("RESUMED", {}, shard=shard)
+        await self._note(self.resumed, data)
+
+    async def drop(
+        self, shard: int = 0, how: Literal["close", "reconnect", "reset"] = "close"
+    ) -> None:
+        """Cut ``shard``'s connection: closed with 4000 (an unknown error, which a client
+        resumes from), told op 7 RECONNECT then closed, or its TCP connection reset."""
+        self.down.add(shard)
+        ws = self.sockets[shard]
+        if how == "reset":
+            transport = self._requests[shard].transport
+            assert transport is not None
+            transport.abort()
+            return
+        if how == "reconnect":
+            await ws.send_str(json.dumps({"op": 7, "d": None}))
+        await ws.close(code=4000 if how == "close" else 1012)
 
     async def _identify(self, ws: web.WebSocketResponse, shard: list[int]) -> None:
         """READY for one shard, then GUILD_CREATE for the guild if this shard has it."""
@@ -233,7 +277,9 @@ class FakeGateway:
             guild = data.get("guild_id")
             shard = shard_of(guild, self.total) if guild else 0
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
-        await self.sockets[shard].send_str(json.dumps(frame))
+        self.sent.setdefault(shard, []).append(frame)
+        if shard not in self.down:  # else it waits for the client's RESUME
+            await self.sockets[shard].send_str(json.dumps(frame))
 
     def interaction(
         self, kind: int, data: dict[str, Any], *, perms: str, user: str = MEMBER, dm: bool = False
