@@ -146,9 +146,16 @@ async def serve_http(
 
 
 @asynccontextmanager
-async def serve_socket(bolt: AsyncApp, slack: SlackSettings) -> AsyncIterator[Connected]:
+async def serve_socket(
+    bolt: AsyncApp, slack: SlackSettings, *, ping_interval: float = 10
+) -> AsyncIterator[Connected]:
     """Connect to Slack over Socket Mode until exit (no public URL needed); yields
-    whether the socket is still connected, for ``GET /health``."""
+    whether the socket is still connected, for ``GET /health``.
+
+    The socket is pinged every ``ping_interval`` seconds (Bolt's default); slack_sdk
+    reconnects at once when Slack asks it to or closes the socket, and within about two
+    intervals of a connection that died without a word.
+    """
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     if slack.app_token is None:
@@ -157,6 +164,7 @@ async def serve_socket(bolt: AsyncApp, slack: SlackSettings) -> AsyncIterator[Co
         bolt,
         slack.app_token.get_secret_value(),
         web_client=AsyncWebClient(base_url=slack.api_url),
+        ping_interval=ping_interval,
     )
     try:
         # Ask for the socket's address once here: the client's own connect() would try

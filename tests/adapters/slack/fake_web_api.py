@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -143,8 +143,10 @@ class FakeSlack:
     threads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     admins: set[str] = field(default_factory=set)
     url: str = ""
-    # Envelopes the Socket Mode endpoint sends after its "hello".
+    # Envelopes the Socket Mode endpoint sends after its "hello" (each once).
     envelopes: list[dict[str, Any]] = field(default_factory=list)
+    # The Socket Mode connections, oldest first, each with the request that opened it.
+    sockets: list[tuple[web.WebSocketResponse, web.Request]] = field(default_factory=list)
     # Response URL number -> when it was answered (perf_counter), for latency figures.
     answered: dict[str, float] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -260,16 +262,35 @@ class FakeSlack:
         return ok
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
-        """Socket Mode: hello, the queued envelopes, then record what the app answers."""
+        """Socket Mode: hello, the queued envelopes, then record what the app answers
+        (a ``socket_open`` call marks each connection)."""
         ws = web.WebSocketResponse()
         await ws.prepare(request)
+        self.sockets.append((ws, request))
         await ws.send_json({"type": "hello", "num_connections": 1})
-        for envelope in self.envelopes:
-            await ws.send_json(envelope)
+        await self._record("socket_open", {"n": len(self.sockets)}, "")
+        while self.envelopes:
+            await ws.send_json(self.envelopes.pop(0))
         async for frame in ws:
             if frame.type == web.WSMsgType.TEXT:
                 await self._record("socket_ack", json.loads(frame.data), "")
         return ws
+
+    async def envelope(self, envelope: dict[str, Any]) -> None:
+        """Send ``envelope`` down the newest Socket Mode connection."""
+        await self.sockets[-1][0].send_json(envelope)
+
+    async def drop_socket(self, how: Literal["disconnect", "close", "reset"]) -> None:
+        """End the newest Socket Mode connection as Slack does: a ``disconnect`` message
+        (it refreshes connections every few hours), a close frame, or a reset."""
+        ws, request = self.sockets[-1]
+        if how == "disconnect":
+            await ws.send_json({"type": "disconnect", "reason": "refresh_requested"})
+        elif how == "close":
+            await ws.close(code=1001)
+        else:
+            assert request.transport is not None
+            request.transport.abort()
 
     async def respond(self, request: web.Request) -> web.Response:
         self.answered[request.match_info["n"]] = time.perf_counter()

@@ -153,6 +153,51 @@ async def test_socket_mode_answers_a_command(
     assert fake_slack.calls[0].token == "xapp-1"
 
 
+
+def command_envelope(fake_slack: FakeSlack, n: int) -> dict[str, object]:
+    command = {
+        "team_id": "T1",
+        "channel_id": "C1",
+        "user_id": "U1",
+        "command": "/papers",
+        "text": "help",
+        "response_url": fake_slack.response_url(),
+        "trigger_id": f"1.2.{n}",
+    }
+    return {
+        "envelope_id": f"env-{n}",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": command,
+    }
+
+
+@pytest.mark.parametrize("how", ["disconnect", "close", "reset"])
+async def test_socket_mode_reconnects_when_the_socket_drops_and_answers_each_command_once(
+    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store, how: str
+) -> None:
+    settings = settings_for(fake_slack, app_token="xapp-1", signing_secret=None)
+    bot = build_slack(desk, fresh_store, settings)
+    # A short ping, so a socket that died without a word is noticed in a moment.
+    async with serve_socket(bot.bolt, settings, ping_interval=0.2) as connected:
+        await fake_slack.wait_for("socket_open")
+        await fake_slack.envelope(command_envelope(fake_slack, 1))
+        await fake_slack.wait_for("respond")
+        await fake_slack.wait_for("socket_ack")  # Bolt acks a moment after the answer
+        await fake_slack.drop_socket(how)  # type: ignore[arg-type]
+        await fake_slack.wait_for("socket_open", 2)
+        # A fresh address for the new connection, asked with the app token.
+        opens = [c for c in fake_slack.calls if c.method == "apps.connections.open"]
+        assert len(opens) == 2 and opens[1].token == "xapp-1"
+        await fake_slack.envelope(command_envelope(fake_slack, 2))
+        answers = await fake_slack.wait_for("respond", 2)
+        await fake_slack.wait_for("socket_ack", 2)
+        assert await connected()
+    acks = [a["envelope_id"] for a in fake_slack.of("socket_ack")]
+    assert acks == ["env-1", "env-2"]
+    assert len(answers) == 2 and all("/papers search" in a["text"] for a in answers)
+
+
 # -- OAuth: install, store the installation in our database, then answer there ----------
 
 
