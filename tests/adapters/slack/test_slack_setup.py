@@ -153,7 +153,6 @@ async def test_socket_mode_answers_a_command(
     assert fake_slack.calls[0].token == "xapp-1"
 
 
-
 def command_envelope(fake_slack: FakeSlack, n: int) -> dict[str, object]:
     command = {
         "team_id": "T1",
