@@ -121,38 +121,6 @@ async def test_run_slack_posts_through_its_scheduler_until_stopped(
     assert post["channel"] == "C1" and post["blocks"][0]["type"] == "header"
 
 
-async def test_socket_mode_answers_a_command(
-    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store
-) -> None:
-
-    settings = settings_for(fake_slack, app_token="xapp-1", signing_secret=None)
-    command = {
-        "team_id": "T1",
-        "channel_id": "C1",
-        "user_id": "U1",
-        "command": "/papers",
-        "text": "help",
-        "response_url": fake_slack.response_url(),
-        "trigger_id": "1.2.3",
-    }
-    fake_slack.envelopes.append(
-        {
-            "envelope_id": "env-1",
-            "type": "slash_commands",
-            "accepts_response_payload": True,
-            "payload": command,
-        }
-    )
-    bot = build_slack(desk, fresh_store, settings)
-    async with serve_socket(bot.bolt, settings):
-        [ack] = await fake_slack.wait_for("socket_ack")
-        [answer] = await fake_slack.wait_for("respond")
-    assert ack["envelope_id"] == "env-1"
-    assert "/papers search" in answer["text"]
-    assert fake_slack.calls[0].method == "apps.connections.open"
-    assert fake_slack.calls[0].token == "xapp-1"
-
-
 def command_envelope(fake_slack: FakeSlack, n: int) -> dict[str, object]:
     command = {
         "team_id": "T1",
@@ -169,6 +137,22 @@ def command_envelope(fake_slack: FakeSlack, n: int) -> dict[str, object]:
         "accepts_response_payload": True,
         "payload": command,
     }
+
+
+async def test_socket_mode_answers_a_command(
+    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store
+) -> None:
+
+    settings = settings_for(fake_slack, app_token="xapp-1", signing_secret=None)
+    fake_slack.envelopes.append(command_envelope(fake_slack, 1))
+    bot = build_slack(desk, fresh_store, settings)
+    async with serve_socket(bot.bolt, settings):
+        [ack] = await fake_slack.wait_for("socket_ack")
+        [answer] = await fake_slack.wait_for("respond")
+    assert ack["envelope_id"] == "env-1"
+    assert "/papers search" in answer["text"]
+    assert fake_slack.calls[0].method == "apps.connections.open"
+    assert fake_slack.calls[0].token == "xapp-1"
 
 
 @pytest.mark.parametrize("how", ["disconnect", "close", "reset"])
