@@ -294,42 +294,57 @@ def roundtrip_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
 
 def soak_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
     where = _where(data, name)
-    rss = data["rss_mb"]
-    yield Row(
-        "soak",
-        f"{data['minutes']:g} min under load and faults: commands served, answer p50 / p99",
-        f"{data['answered']:,} of {data['commands_sent']:,}; "
-        f"{data['answer_ms']['p50']:.0f} / {data['answer_ms']['p99']:.0f} ms",
-        target="all answered",
-        met=data["answered"] == data["commands_sent"],
-        source=where,
-    )
-    errors = data["failed_requests"] + data["answers_saying_something_went_wrong"]
-    yield Row(
-        "soak",
-        "errors: failed requests + 'something went wrong' answers; tracebacks in the log",
-        f"{errors}; {data['tracebacks_in_log']}",
-        target="0; 0",
-        met=errors == 0 and data["tracebacks_in_log"] == 0,
-        source=where,
-    )
-    yield Row(
-        "soak",
-        "daily posts due / delivered / missing / doubled",
-        f"{data['posts_due']} / {data['posts_delivered']} / {data['posts_missing']} / "
-        f"{data['posts_doubled']}",
-        target="all / 0 / 0",
-        met=data["posts_missing"] == data["posts_doubled"] == 0,
-        source=where,
-    )
-    yield Row(
-        "soak",
-        "resident memory at start / end (peak)",
-        f"{rss['start']:.0f} / {rss['end']:.0f} MB ({rss['peak']:.0f})",
-        target="<= 400 MB",
-        met=rss["peak"] <= 400,
-        source=where,
-    )
+    for platform, run in (("Slack", data), ("Discord", data.get("discord"))):
+        if run is None:  # a soak from before Discord was driven too
+            continue
+        rss = run["rss_mb"]
+        yield Row(
+            "soak",
+            f"{platform}, {data['minutes']:g} min under load and faults: commands served, "
+            "answer p50 / p99",
+            f"{run['answered']:,} of {run['commands_sent']:,}; "
+            f"{run['answer_ms']['p50']:.0f} / {run['answer_ms']['p99']:.0f} ms",
+            target="all answered",
+            met=run["answered"] == run["commands_sent"],
+            source=where,
+        )
+        errors = run.get("failed_requests", 0) + run["answers_saying_something_went_wrong"]
+        yield Row(
+            "soak",
+            f"{platform} errors: failed requests + 'something went wrong' answers; "
+            "tracebacks in the log",
+            f"{errors}; {run['tracebacks_in_log']}",
+            target="0; 0",
+            met=errors == 0 and run["tracebacks_in_log"] == 0,
+            source=where,
+        )
+        yield Row(
+            "soak",
+            f"{platform} daily posts due / delivered / missing / doubled",
+            f"{run['posts_due']} / {run['posts_delivered']} / {run['posts_missing']} / "
+            f"{run['posts_doubled']}",
+            target="all / 0 / 0",
+            met=run["posts_missing"] == run["posts_doubled"] == 0,
+            source=where,
+        )
+        if "gateway_drops" in run:
+            drops = len(run["gateway_drops"])
+            yield Row(
+                "soak",
+                "Discord gateway dropped / resumed / identified",
+                f"{drops} / {run['gateway_resumes']} / {run['gateway_identifies']}",
+                target="every drop resumed, 1 identify",
+                met=run["gateway_resumes"] == drops and run["gateway_identifies"] == 1,
+                source=where,
+            )
+        yield Row(
+            "soak",
+            f"{platform} bot's resident memory at start / end (peak)",
+            f"{rss['start']:.0f} / {rss['end']:.0f} MB ({rss['peak']:.0f})",
+            target="<= 400 MB",
+            met=rss["peak"] <= 400,
+            source=where,
+        )
 
 
 # --- the steps ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -135,6 +136,10 @@ class FakeGateway:
     followups: list[dict[str, Any]] = field(default_factory=list)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     resumed: list[dict[str, Any]] = field(default_factory=list)  # each RESUME's data
+    # Interaction token -> when its callback, and its first answer, came (perf_counter):
+    # the answer is the first follow-up, or a callback that is a message itself.
+    acked: dict[str, float] = field(default_factory=dict)
+    answered: dict[str, float] = field(default_factory=dict)
     down: set[int] = field(default_factory=set)  # shards whose connection was dropped
     sent: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by shard
     _requests: dict[int, web.Request] = field(default_factory=dict)  # by shard
@@ -172,6 +177,10 @@ class FakeGateway:
 
     async def callback(self, request: web.Request) -> web.Response:
         body = await request.json()
+        token = request.match_info["token"]
+        self.acked.setdefault(token, time.perf_counter())
+        if body.get("type") in (4, 7):  # a message, or an edit of the clicked one
+            self.answered.setdefault(token, time.perf_counter())
         await self._note(self.callbacks, {"token": request.match_info["token"], **body})
         data = body.get("data") or {}
         ephemeral = bool((data.get("flags") or 0) & 64)
@@ -185,6 +194,7 @@ class FakeGateway:
         return json_response({"interaction": interaction})
 
     async def followup(self, request: web.Request) -> web.Response:
+        self.answered.setdefault(request.match_info["token"], time.perf_counter())
         body = await request.json()
         problems = self.rest.check(body)
         await self._note(self.followups, {"token": request.match_info["token"], **body})
