@@ -224,7 +224,10 @@ class DigestBuilder:
         if self._idf is None or not self._idf_papers <= total <= self._idf_papers * IDF_GROWTH:
             # Every weight may move: weigh the readers' papers again, in a new column
             # space (which also keeps the space from growing for ever).
-            self._idf = make_idf(await self.store.vocabulary(), total)
+            # Some 150,000 words at 100k papers, 700,000 at 1M: weighed in a worker
+            # thread, or the event loop would wait for all of them at once.
+            vocabulary = await self.store.vocabulary()
+            self._idf = await asyncio.to_thread(make_idf, vocabulary, total)
             self._idf_papers = total
             self._columns = Columns()
             self._readers = {}

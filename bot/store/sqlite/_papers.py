@@ -294,7 +294,7 @@ class PaperTables(Connections):
         # Read whole each time, never cached: nothing on a hot path asks for all of it
         # (a digest build's IDF does, and keeps it), and a cached copy would cost every
         # later write a copy of it.
-        return {term: docs for term, docs in await self._rows("SELECT term, docs FROM vocabulary")}
+        return dict(await self._rows("SELECT term, docs FROM vocabulary"))  # dict(): C speed
 
     async def term_counts(self, terms: Collection[str]) -> dict[str, int]:
         words = sorted(set(terms))
