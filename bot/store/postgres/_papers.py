@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections import Counter
@@ -11,7 +12,7 @@ from bot.errors import StoreError
 from bot.models import Paper, UpsertCounts, merge
 from bot.store.postgres._connections import DB_ERRORS, Connections
 from bot.store.postgres._vectors import indexed_tokens, search_vectors
-from bot.store.words import vocabulary_change
+from bot.store.words import vocabulary_change, vocabulary_of
 
 __all__ = ["PAPERS_LOCK", "PaperTables", "apply_vocabulary_change"]
 
@@ -252,7 +253,8 @@ class PaperTables(Connections):
         # Read whole each time, never cached: nothing on a hot path asks for all of it
         # (a digest build's IDF does, and keeps it), and a cached copy would cost every
         # later write a copy of it.
-        return {term: docs for term, docs in await self._rows("SELECT term, docs FROM vocabulary")}
+        rows = await self._rows("SELECT term, docs FROM vocabulary")
+        return await asyncio.to_thread(vocabulary_of, rows)
 
     async def term_counts(self, terms: Collection[str]) -> dict[str, int]:
         words = sorted(set(terms))
