@@ -166,18 +166,10 @@ async def discord_round_trips(
             token = payload["token"]
             start = time.perf_counter()
             await gateway.dispatch("INTERACTION_CREATE", payload)
-            async with asyncio.timeout(60):
-                return await _answered(token, start)
-
-        async def _answered(token: str, start: float) -> tuple[float, float]:
-            first = None
-            while True:
-                if first is None and any(c["token"] == token for c in gateway.callbacks):
-                    first = time.perf_counter()
-                if any(f["token"] == token for f in gateway.followups):
-                    done = time.perf_counter()
-                    return (first or done) - start, done - start
-                await asyncio.sleep(0.001)
+            async with asyncio.timeout(60), gateway.changed:
+                await gateway.changed.wait_for(lambda: token in gateway.answered)
+            done = gateway.answered[token]
+            return gateway.acked.get(token, done) - start, done - start
 
         return await _drive(one, texts, users)
     finally:

@@ -157,7 +157,6 @@ class BotProcess:
             **env,
         }
         self.rss_start: dict[str, float] = {}
-        self.rss_end: dict[str, float] = {}
 
     async def start(self, *args: str) -> str:
         """Start it; the line it printed when it was up."""
@@ -177,7 +176,7 @@ class BotProcess:
 
     async def stop(self, results: Path) -> dict[str, Any]:
         """SIGTERM it; its exit code, log figures, memory and database."""
-        self.rss_end = _status_mb(self.process.pid)
+        rss_end = _status_mb(self.process.pid)
         self.process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(self.process.wait(), 60)
         self._log.close()
@@ -193,8 +192,8 @@ class BotProcess:
             "log_errors": log.count(" ERROR "),
             "rss_mb": {
                 "start": round(self.rss_start["VmRSS"], 1),
-                "end": round(self.rss_end["VmRSS"], 1),
-                "peak": round(self.rss_end["VmHWM"], 1),
+                "end": round(rss_end["VmRSS"], 1),
+                "peak": round(rss_end["VmHWM"], 1),
             },
             "subscriptions": subscriptions,
             "deliveries_by_status": statuses,
@@ -423,13 +422,15 @@ async def discord_soak(
                     "papers-channel", "subscribe", options | {"topic": topic}, "301", channel
                 )
             failing: list[str] = []
+            every = max(1, round(120 * args.rate))  # commands in two minutes
+            dropping: list[asyncio.Task[None]] = []  # held: the loop keeps only weak ones
 
             def fault(n: int) -> None:
                 nonlocal injected
-                if n % (120 * int(args.rate)) == 60 * int(args.rate):  # every 2 minutes
+                if n % every == every // 2:  # every two minutes, from the first
                     how = ("close", "reconnect", "reset")[len(drops) % 3]
                     drops.append(how)
-                    asyncio.get_running_loop().create_task(gateway.drop(0, how))
+                    dropping.append(asyncio.create_task(gateway.drop(0, how)))
                 if n % 150 == 0:
                     fake.rate_limit_next = 3  # a burst of 429s
                     injected += 1

@@ -1,4 +1,5 @@
-"""What both backends count of a write: how many more (or fewer) papers hold each word."""
+"""The vocabulary as both backends keep it: what a write changes of it (how many more or
+fewer papers hold each word), and the whole of it read back."""
 
 from __future__ import annotations
 

@@ -181,7 +181,7 @@ class FakeGateway:
         self.acked.setdefault(token, time.perf_counter())
         if body.get("type") in (4, 7):  # a message, or an edit of the clicked one
             self.answered.setdefault(token, time.perf_counter())
-        await self._note(self.callbacks, {"token": request.match_info["token"], **body})
+        await self._note(self.callbacks, {"token": token, **body})
         data = body.get("data") or {}
         ephemeral = bool((data.get("flags") or 0) & 64)
         interaction = {
@@ -217,8 +217,9 @@ class FakeGateway:
             if frame["op"] == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif frame["op"] == 2:
-                self._requests[(frame["d"].get("shard") or [0, 1])[0]] = request
-                await self._identify(ws, frame["d"].get("shard") or [0, 1])
+                shard = frame["d"].get("shard") or [0, 1]
+                self._requests[shard[0]] = request
+                await self._identify(ws, shard)
             elif frame["op"] == 6:
                 await self._resume(ws, request, frame["d"])
         return ws

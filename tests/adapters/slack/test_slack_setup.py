@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import re
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
@@ -157,7 +158,10 @@ async def test_socket_mode_answers_a_command(
 
 @pytest.mark.parametrize("how", ["disconnect", "close", "reset"])
 async def test_socket_mode_reconnects_when_the_socket_drops_and_answers_each_command_once(
-    fake_slack: FakeSlack, desk: PaperService, fresh_store: Store, how: str
+    fake_slack: FakeSlack,
+    desk: PaperService,
+    fresh_store: Store,
+    how: Literal["disconnect", "close", "reset"],
 ) -> None:
     settings = settings_for(fake_slack, app_token="xapp-1", signing_secret=None)
     bot = build_slack(desk, fresh_store, settings)
@@ -167,7 +171,7 @@ async def test_socket_mode_reconnects_when_the_socket_drops_and_answers_each_com
         await fake_slack.envelope(command_envelope(fake_slack, 1))
         await fake_slack.wait_for("respond")
         await fake_slack.wait_for("socket_ack")  # Bolt acks a moment after the answer
-        await fake_slack.drop_socket(how)  # type: ignore[arg-type]
+        await fake_slack.drop_socket(how)
         await fake_slack.wait_for("socket_open", 2)
         # A fresh address for the new connection, asked with the app token.
         opens = [c for c in fake_slack.calls if c.method == "apps.connections.open"]
