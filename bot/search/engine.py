@@ -7,8 +7,13 @@ The plan, in order, stopping once there are enough candidates:
    stopwords are not required, unless the query has nothing else;
 2. only when step 1 found more papers than there is room for: the same with the
    stopwords typed too (the exact title), and the whole query as one author's name;
-3. every word but one in titles, then every rare word anywhere, then any of the rarest
+3. for a sentence-long query no title found reads like: the whole query as one phrase
+   anywhere (a phrase remembered from an abstract); when papers hold it, that is all;
+4. every word but one in titles, then every rare word anywhere, then any of the rarest
    words in titles, for a half-remembered title with a wrong word.
+
+Each asks the store for unscored matches: a store need not weigh them when they all fit
+(:class:`TextQuery`), since BM25 over a common word's whole doclist is what costs most.
 
 Candidates are then re-ranked by how well the title matches the whole query (rapidfuzz),
 the share of the query the paper contains (each word weighed by its rarity, so a typo
@@ -23,10 +28,9 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from rapidfuzz import fuzz
-
 from bot.models import Paper
 from bot.search.query import Query
+from bot.search.scoring import Hit, rerank
 from bot.search.spelling import corrections, find_corrections, search_words, variants
 from bot.store.port import PaperStore, TextQuery
 from bot.text import STOPWORDS, tokenize
@@ -40,24 +44,8 @@ _COMMON_SHARE = 0.15
 _TELLING_SHARE = 0.25
 # Longer queries are not taken for a person's name.
 _MAX_NAME_WORDS = 4
-
-
-# Re-ranking weights, tuned on the known-item queries of bench/search_bench.py.
-W_TITLE = 0.35
-W_COVERAGE = 0.2
-W_SEQUENCE = 0.2
-W_BM25 = 0.17
-W_POPULARITY = 0.08
-# Only for a query that is (partly) an author's full name: the papers they wrote come
-# before those that mention them.
-W_NAME = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    paper: Paper
-    score: float
-    matched: tuple[str, ...] = ()  # query words the paper contains
+# From this many words on, a query may be a phrase remembered from an abstract.
+_SENTENCE_WORDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +60,9 @@ class Plan:
     # Stages worth running only when the last other stage was cut off at the candidate
     # limit: narrower asks for the papers it had no room for.
     narrowings: frozenset[int] = frozenset()
+    # Stages worth running only while no title found reads like the query; when they
+    # find papers, no later stage runs.
+    quotes: frozenset[int] = frozenset()
     weights: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -95,6 +86,7 @@ def plan(
         until=query.until,
         min_upvotes=query.min_upvotes,
         phrases=query.phrases,
+        unscored=True,
     )
     alternatives: dict[str, tuple[str, ...]] = {}
     groups: list[tuple[str, ...]] = []
@@ -127,6 +119,7 @@ def plan(
     stages = []
     rescues = set()
     narrowings = set()
+    quotes = set()
     if groups and not query.phrases:
         # Most searches name a paper by its title or authors. The small titles index
         # can afford every word; then every word but one, for a misremembered word.
@@ -149,6 +142,12 @@ def plan(
             narrowings.add(len(stages))
             name = (*query.authors, query.terms)
             stages.append(replace(filters, authors=name, columns=("title", "authors")))
+        if len(query.terms) >= _SENTENCE_WORDS:
+            # The words as typed, in order: FTS5 steps through a phrase by its rarest
+            # word and scores only the few papers holding it, where the rare words alone
+            # would have it score thousands.
+            quotes.add(len(stages))
+            stages.append(replace(filters, phrases=(tuple(tokenize(query.text)),)))
         if len(in_titles.groups) >= 3:
             rescues.add(len(stages))
             stages.append(replace(in_titles, min_groups=len(in_titles.groups) - 1))
@@ -176,7 +175,14 @@ def plan(
     weights = {
         t: math.log(n / (df(alternatives.get(t, (t,))) + 1)) + 1.0 for t in dict.fromkeys(words)
     }
-    return Plan(tuple(stages), alternatives, frozenset(rescues), frozenset(narrowings), weights)
+    return Plan(
+        tuple(stages),
+        alternatives,
+        frozenset(rescues),
+        frozenset(narrowings),
+        frozenset(quotes),
+        weights,
+    )
 
 
 def _could_be_a_name(query: Query, vocabulary: Mapping[str, int]) -> bool:
@@ -188,99 +194,6 @@ def _could_be_a_name(query: Query, vocabulary: Mapping[str, int]) -> bool:
         and not query.phrases
         and all(t.isalpha() and t in vocabulary for t in terms)
     )
-
-
-def rerank(
-    query: Query,
-    papers: Iterable[tuple[Paper, float]],
-    alternatives: Mapping[str, tuple[str, ...]] | None = None,
-    weights: Mapping[str, float] | None = None,
-) -> list[Hit]:
-    """Order candidates (paper, bm25) for ``query``, best first.
-
-    ``alternatives`` maps a query word to the spellings that count for it (its typo
-    corrections, plural forms and British/American spellings, as ``plan`` chose them);
-    ``weights`` says how much each word counts towards the share of the query a paper
-    contains (its IDF, as ``plan`` weighed it; 1 each by default).
-    """
-    candidates = list(papers)
-    if not candidates:
-        return []
-    alternatives = alternatives or {}
-    wanted = list(dict.fromkeys([*query.terms, *(t for p in query.phrases for t in p)]))
-    weight = {t: (weights or {}).get(t, 1.0) for t in wanted}
-    total_weight = sum(weight.values())
-    prefix = query.terms[-1] if query.open_ended and query.terms else None
-    q_tokens = tokenize(query.text) or wanted
-    best_bm25 = max((score for _, score in candidates), default=0.0) or 1.0
-    hits = []
-    for paper, bm25 in candidates:
-        title_tokens = tokenize(paper.title)
-        abstract_tokens = tokenize(paper.abstract)
-        author_tokens = tokenize(" ".join(paper.authors))
-        title = " ".join(title_tokens)
-        words = {*title_tokens, *abstract_tokens, *author_tokens}
-        forms: dict[str, str] = {}
-        for term in wanted:
-            form = next((a for a in alternatives.get(term, (term,)) if a in words), None)
-            if form is None and term == prefix:
-                form = next((w for w in words if w.startswith(term)), None)
-            if form is not None:
-                forms[term] = form
-        coverage = sum(weight[t] for t in forms) / total_weight if wanted else 1.0
-        # Word pairs of the query found side by side in the paper, as the paper spells
-        # them ("without normalisation" is "without normalization" there): an exact
-        # title, a phrase remembered from the abstract or an author's full name score 1.
-        spelled = [forms.get(t, t) for t in q_tokens]
-        q_pairs = set(itertools.pairwise(spelled))
-        sequence = name = 0.0
-        if q_pairs:
-            pairs = set(itertools.pairwise(title_tokens))
-            pairs.update(itertools.pairwise(abstract_tokens))
-            in_names = _name_pairs(paper.authors, q_pairs & set(itertools.pairwise(author_tokens)))
-            sequence = len(q_pairs & (pairs | in_names)) / len(q_pairs)
-            name = _name_share(spelled, in_names)
-        title_sim = _title_similarity(" ".join(q_tokens), title)
-        popularity = math.log1p(paper.upvotes or 0) / math.log1p(500)
-        score = (
-            W_TITLE * title_sim
-            + W_COVERAGE * coverage
-            + W_SEQUENCE * sequence
-            + W_BM25 * max(bm25, 0.0) / best_bm25
-            + W_POPULARITY * min(popularity, 1.0)
-            + W_NAME * name
-        )
-        hits.append(Hit(paper, score, tuple(forms.values())))
-    hits.sort(key=lambda h: (-h.score, -(h.paper.upvotes or 0), h.paper.id))
-    return hits
-
-
-def _name_pairs(authors: Iterable[str], candidates: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Those of ``candidates`` (word pairs found side by side in the list of authors)
-    that are inside one author's name, not across two ("Wei Li, Zhang San")."""
-    if not candidates:
-        return set()
-    return {p for a in authors for p in itertools.pairwise(tokenize(a)) if p in candidates}
-
-
-def _name_share(tokens: list[str], name_pairs: set[tuple[str, str]]) -> float:
-    """The share of the query that is an author's name: its longest run of two or more
-    words that follow each other in one author's name ("yann lecun")."""
-    longest = run = 0
-    for pair in itertools.pairwise(tokens):
-        run = run + 1 if pair in name_pairs else 0
-        longest = max(longest, run)
-    return (longest + 1) / len(tokens) if longest else 0.0
-
-
-def _title_similarity(query: str, title: str) -> float:
-    if not title:
-        return 0.0
-    whole = fuzz.ratio(query, title)
-    # token_set_ratio forgives missing words (a partial title) but would give a
-    # one-word query 100 against any title containing it; weigh it by query length.
-    subset = fuzz.token_set_ratio(query, title) * min(1.0, len(query) / 25)
-    return max(whole, subset) / 100.0
 
 
 async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> list[Hit]:
@@ -295,7 +208,7 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
     words.update(t for phrase in query.phrases for t in phrase)
     counts = await store.term_counts(words)
     total = await store.count_papers()
-    found: dict[str, float] = {}
+    found: dict[str, None] = {}  # in the order found
     papers: dict[str, Paper] = {}
     typos: dict[str, tuple[str, ...]] = {}
     for term in query.terms:
@@ -310,22 +223,24 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
                 continue
         elif enough:
             break
-        elif i in chosen.rescues and found:
+        elif (i in chosen.rescues and found) or (
+            i in chosen.quotes and _title_like(query, papers.values())
+        ):
             continue
         results = await store.text_search(stage, limit=CANDIDATES)
         if i not in chosen.narrowings:
             cut_off = len(results) >= CANDIDATES
-        for pid, score in results:
-            found.setdefault(pid, score)
+        found.update(dict.fromkeys(pid for pid, _ in results))
         papers.update(await store.get_papers([pid for pid, _ in results if pid not in papers]))
         # Enough candidates to fill the page: later stages are slower and looser. But when
         # a sentence-long query reads like none of the titles found, it is probably a
         # phrase remembered from an abstract: go on to the full index.
-        sentence = len(query.terms) >= 5 and stage.columns == ("title", "authors")
-        enough = len(found) >= max(limit, 10) and not (
-            sentence and not _title_like(query, papers.values())
+        sentence = len(query.terms) >= _SENTENCE_WORDS and stage.columns == ("title", "authors")
+        enough = (i in chosen.quotes and bool(results)) or (
+            len(found) >= max(limit, 10)
+            and not (sentence and not _title_like(query, papers.values()))
         )
-    candidates = ((papers[pid], score) for pid, score in found.items() if pid in papers)
+    candidates = (papers[pid] for pid in found if pid in papers)
     hits = rerank(query, candidates, chosen.alternatives, chosen.weights)
     return hits[:limit]
 

@@ -41,7 +41,10 @@ class TextQuery:
     tokens, ``authors`` as adjacent tokens in the author names, and no ``excluded`` token
     may appear. With ``prefix_last`` the last token of the last group also matches as a
     prefix (for a title typed half-way). ``columns`` restricts groups and phrases to
-    ``title`` / ``abstract`` / ``authors``. The remaining fields filter on metadata.
+    ``title`` / ``abstract`` / ``authors``. With ``unscored`` the caller weighs the papers
+    itself: when no more than ``limit`` papers match, a store may return them all in any
+    order with score 0 rather than score each (scoring is what costs when a common word
+    is asked for). The remaining fields filter on metadata.
     """
 
     groups: tuple[tuple[str, ...], ...] = ()
@@ -57,6 +60,7 @@ class TextQuery:
     # At least this many of ``groups`` must match (0: all of them, or one if match_any).
     min_groups: int = 0
     columns: tuple[str, ...] = ()
+    unscored: bool = False
 
     @property
     def has_text(self) -> bool:

@@ -248,6 +248,19 @@ async def test_text_query_features(store: PaperStore) -> None:
     assert await ids(excluded=("survey",), categories=("cs",)) == {"2601.00001", "2601.00002"}
 
 
+async def test_an_unscored_search_still_keeps_the_best_when_not_all_fit(
+    store: PaperStore,
+) -> None:
+    # Twelve papers say "flow" once, one says it in its title and thrice more: asked for
+    # fewer than match, the store must still pick the best; for all of them, any order.
+    once = [paper(f"2601.{n:05d}", title=f"Study {n}", abstract="A flow.") for n in range(12)]
+    best = paper("2601.00099", title="Flow", abstract="Flow, flow and flow.")
+    await store.upsert_papers([*once, best], observed_at=T0)
+    flow = TextQuery(groups=(("flow",),), unscored=True)
+    assert [pid for pid, _ in await store.text_search(flow, limit=1)] == ["2601.00099"]
+    assert len(await store.text_search(flow, limit=13)) == 13
+
+
 async def test_tokens_with_fts_syntax_are_only_text(store: PaperStore) -> None:
     await store.upsert_papers([paper()], observed_at=T0)
     hostile = ['"', "NEAR(", "*", "AND", "OR", "NOT", "title:", ")", "^"]

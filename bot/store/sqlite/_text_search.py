@@ -31,14 +31,24 @@ class TextSearch(Connections):
         match = _fts_expression(replace(query, columns=()) if whole else query)
         if match:
             index = "titles_fts" if titles_only else "papers_fts"
+            found = (
+                f"FROM {index} JOIN papers p ON p.rowid = {index}.rowid "
+                f"WHERE {index} MATCH ? {''.join(' AND ' + w for w in where)}"
+            )
+            params = [match, *params]
+            if query.unscored:
+                # bm25 counts the papers holding each word of the query, a whole doclist
+                # for a common one, however few papers match: when they all fit, the
+                # caller has them without a score.
+                rows = await self._search(
+                    f"SELECT p.id, 0.0 {found} LIMIT ?", [*params, limit + 1], match
+                )
+                if len(rows) <= limit:
+                    return rows
             # `ORDER BY rank` lets FTS5 keep only the best rows; each index's rank (a
             # weighted bm25) is configured by the migrations.
-            sql = (
-                f"SELECT p.id, -rank FROM {index} JOIN papers p ON p.rowid = {index}.rowid "
-                f"WHERE {index} MATCH ? {''.join(' AND ' + w for w in where)} "
-                "ORDER BY rank LIMIT ?"
-            )
-            params = [match, *params, limit]
+            sql = f"SELECT p.id, -rank {found} ORDER BY rank LIMIT ?"
+            params.append(limit)
         elif where:
             # Filters alone (author-less, word-less): newest first.
             sql = (
@@ -48,6 +58,9 @@ class TextSearch(Connections):
             params = [*params, limit]
         else:
             return []
+        return await self._search(sql, params, match)
+
+    async def _search(self, sql: str, params: list[object], match: str) -> list[tuple[str, float]]:
         try:
             rows = await self._rows(sql, params, failure="search failed")
         except StoreError as exc:
