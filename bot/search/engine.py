@@ -63,6 +63,8 @@ class Plan:
     # Stages worth running only while no title found reads like the query; when they
     # find papers, no later stage runs.
     quotes: frozenset[int] = frozenset()
+    # Stages whose every paper holds each word of the query in its title or authors.
+    answers: frozenset[int] = frozenset()
     weights: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -116,10 +118,11 @@ def plan(
     # intersect.
     groups.sort(key=df)
     tail = [prefix] if prefix else []
-    stages = []
+    stages: list[TextQuery] = []
     rescues = set()
     narrowings = set()
     quotes = set()
+    answers = set()
     if groups and not query.phrases:
         # Most searches name a paper by its title or authors. The small titles index
         # can afford every word; then every word but one, for a misremembered word.
@@ -129,6 +132,7 @@ def plan(
             prefix_last=bool(prefix),
             columns=("title", "authors"),
         )
+        answers.add(len(stages))
         stages.append(in_titles)
         # When more titles have those words than there is room for, the one meant may
         # be left out: ask again for titles with the telling stopwords typed too
@@ -137,9 +141,11 @@ def plan(
         telling = [g for g in stopwords if df(g) < total_papers * _TELLING_SHARE]
         if telling:
             narrowings.add(len(stages))
+            answers.add(len(stages))
             stages.append(replace(in_titles, groups=tuple(groups[:8] + telling[:4] + tail)))
         if _could_be_a_name(query, vocabulary):
             narrowings.add(len(stages))
+            answers.add(len(stages))
             name = (*query.authors, query.terms)
             stages.append(replace(filters, authors=name, columns=("title", "authors")))
         if len(query.terms) >= _SENTENCE_WORDS:
@@ -181,6 +187,7 @@ def plan(
         frozenset(rescues),
         frozenset(narrowings),
         frozenset(quotes),
+        frozenset(answers),
         weights,
     )
 
@@ -216,18 +223,21 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
         counts.update(fixes)
         typos[term] = tuple(fixes)
     chosen = plan(query, counts, total, typos)
-    cut_off = enough = False
+    cut_off = enough = named = False
     for i, stage in enumerate(chosen.stages):
         if i in chosen.narrowings:
             if not cut_off:
                 continue
         elif enough:
             break
-        elif (i in chosen.rescues and found) or (
-            i in chosen.quotes and _title_like(query, papers.values())
-        ):
+        elif (i in chosen.rescues and found) or (i in chosen.quotes and named):
             continue
-        results = await store.text_search(stage, limit=CANDIDATES)
+        if named and i not in chosen.narrowings:
+            # A title found reads like the query: later stages only fill the page.
+            stage = replace(stage, unranked=True)
+        results = await store.text_search(
+            stage, limit=max(limit, 10) if stage.unranked else CANDIDATES
+        )
         if i not in chosen.narrowings:
             cut_off = len(results) >= CANDIDATES
         found.update(dict.fromkeys(pid for pid, _ in results))
@@ -236,9 +246,16 @@ async def run_search(store: PaperStore, query: Query, *, limit: int = 50) -> lis
         # a sentence-long query reads like none of the titles found, it is probably a
         # phrase remembered from an abstract: go on to the full index.
         sentence = len(query.terms) >= _SENTENCE_WORDS and stage.columns == ("title", "authors")
+        # Found what the query names: a title that reads like it, or for a short query
+        # any paper with all its words in the title or authors (a sentence-long one may
+        # be a phrase from an abstract instead).
+        named = (
+            named
+            or (i in chosen.answers and bool(results) and len(query.terms) < _SENTENCE_WORDS)
+            or _title_like(query, papers.values())
+        )
         enough = (i in chosen.quotes and bool(results)) or (
-            len(found) >= max(limit, 10)
-            and not (sentence and not _title_like(query, papers.values()))
+            len(found) >= max(limit, 10) and not (sentence and not named)
         )
     candidates = (papers[pid] for pid in found if pid in papers)
     hits = rerank(query, candidates, chosen.alternatives, chosen.weights)

@@ -43,8 +43,8 @@ class TextSearch(Connections):
                 rows = await self._search(
                     f"SELECT p.id, 0.0 {found} LIMIT ?", [*params, limit + 1], match
                 )
-                if len(rows) <= limit:
-                    return rows
+                if len(rows) <= limit or query.unranked:
+                    return rows[:limit]
             # `ORDER BY rank` lets FTS5 keep only the best rows; each index's rank (a
             # weighted bm25) is configured by the migrations.
             sql = f"SELECT p.id, -rank {found} ORDER BY rank LIMIT ?"
