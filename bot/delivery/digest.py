@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # The IDF of DM digests is computed again once the store holds this many times the
 # papers it was computed from.
 IDF_GROWTH = 1.05
+# Readers' papers weighed in one step of a new builder's first build (``_profiles``).
+_PROFILE_PAPERS = 500
 # How far back a digest looks for papers not yet sent to its destination.
 LOOKBACK_DAYS = 3
 # Digests rank by the week's trending score, as `/papers trending week` does (decay over
@@ -316,17 +318,49 @@ def _profiles(
 ) -> dict[_ReaderId, _Reader]:
     """The profiles of the readers whose ``signals`` are given (those new or changed
     since the last build), from their papers in ``known``, weighed in ``columns``."""
-    # Every paper of every profile to build, weighed at once (no trending: not ranked).
-    weighed = PaperMatrix(Window(known.values(), columns=columns, trend={}), idf, min_weight=0)
     built = {}
-    for pair, mine in signals.items():
-        liked_ids = mine[Signal.SAVE] + [i for i in mine[Signal.LIKE] if i not in mine[Signal.SAVE]]
-        verb = {i: "saved" for i in mine[Signal.SAVE]}
-        liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
-        dismissed = [known[i] for i in mine[Signal.DISMISS] if i in known]
-        profile = Profile.build(liked, dismissed, idf, matrix=weighed)
-        built[pair] = _Reader(mine, profile)
+    for chunk in _reader_chunks(signals, known):
+        # The papers of a few readers' profiles, weighed at once (no trending: not
+        # ranked). A few at a time: each of scipy's steps holds the GIL for all the rows
+        # it is given, and the event loop waits that long (bench.digest_bench's 1,986
+        # readers' papers all at once held it 66 ms on an idle machine).
+        papers = {i: known[i] for pair in chunk for i in _signal_ids(signals[pair]) if i in known}
+        window = Window(papers.values(), columns=columns, trend={})
+        weighed = PaperMatrix(window, idf, min_weight=0)
+        for pair in chunk:
+            mine = signals[pair]
+            saved = mine[Signal.SAVE]
+            liked_ids = saved + [i for i in mine[Signal.LIKE] if i not in saved]
+            verb = {i: "saved" for i in saved}
+            liked = [(known[i], verb.get(i, "liked")) for i in liked_ids if i in known]
+            dismissed = [known[i] for i in mine[Signal.DISMISS] if i in known]
+            profile = Profile.build(liked, dismissed, idf, matrix=weighed)
+            built[pair] = _Reader(mine, profile)
     return built
+
+
+def _signal_ids(mine: _Signals) -> Iterator[str]:
+    """The papers a profile is built from: the newest of each kind of signal."""
+    for ids in mine.values():
+        yield from ids[:MAX_LIKED]
+
+
+def _reader_chunks(
+    signals: Mapping[_ReaderId, _Signals], known: Mapping[str, Paper]
+) -> Iterator[list[_ReaderId]]:
+    """The readers of ``signals`` in groups whose papers number about
+    :data:`_PROFILE_PAPERS` (a reader with more is a group alone)."""
+    chunk: list[_ReaderId] = []
+    papers = 0
+    for pair, mine in signals.items():
+        count = sum(1 for i in _signal_ids(mine) if i in known)
+        if chunk and papers + count > _PROFILE_PAPERS:
+            yield chunk
+            chunk, papers = [], 0
+        chunk.append(pair)
+        papers += count
+    if chunk:
+        yield chunk
 
 
 def _personal(

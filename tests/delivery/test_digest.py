@@ -255,3 +255,34 @@ async def test_the_next_build_sees_papers_and_upvotes_that_came_between_builds(
     voted = await builder.build(due())
     assert voted == await DigestBuilder(store).build(due())
     assert ids(voted[0])[:2] == [last, robot.id]
+
+
+async def test_readers_weighed_a_few_at_a_time_get_the_digests_of_all_at_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Readers in each field, sharing saved papers: a new builder weighs their papers a
+    # few readers at a time (the event loop runs between), which must change nothing.
+    old = DAY - dt.timedelta(days=5)
+    fields = [[p for p in papers_for(old) if field in p.title] for field, _ in FIELDS]
+    readers = []
+    for n in range(6):
+        reader = Destination("test", "team", user=f"R{n}")
+        for paper in fields[n % 3][: 2 + n // 3] + fields[(n + 1) % 3][:1]:
+            await store.add_signal(
+                "test", "team", reader.user, paper.id, Signal.SAVE, now=slot(DAY)
+            )
+        readers.append(reader)
+    subs = [
+        Subscription(id=10 + n, destination=r, owner=r.user, count=5) for n, r in enumerate(readers)
+    ]
+    work = [Due(sub, slot(DAY)) for sub in subs]
+    monkeypatch.setattr("bot.delivery.digest._PROFILE_PAPERS", 10_000)
+    together = await DigestBuilder(store).build(work)
+    monkeypatch.setattr("bot.delivery.digest._PROFILE_PAPERS", 1)
+    apart = await DigestBuilder(store).build(work)
+
+    assert apart == together
+    # Each reader's digest follows their own saves: the field they saved most of first.
+    for n, digest in enumerate(together):
+        first = await store.get_paper(ids(digest)[0])
+        assert first is not None and FIELDS[n % 3][0] in first.title
