@@ -1,18 +1,28 @@
-"""`paperbot import` of one big JSONL file: papers/s and peak RSS beside a bare sqlite3 load.
+"""`paperbot import` of one big JSONL file: papers/s and peak RSS beside a bare sqlite3 load;
+and a day's new papers written into a big database, as the daily fetch writes them.
 
 Each size's file (real papers plus synthetic ones, ``bench/corpus.py``) is written once
 to the cache and reused, so two commits are measured on the same bytes. Both the
 ``paperbot import`` process and the baseline process run as children of this one; the
 peak RSS of each is its own ``ru_maxrss`` (``os.wait4``).
+
+``--days-into 1m,2.5m`` copies the search benchmark's corpus of that size
+(``bench/corpus.py``, built once) and writes ``--days`` days of ``--per-day`` new papers
+into it, one ``upsert_papers`` batch a day (what a fetch does: the papers, their
+history, both FTS indexes and the stored vocabulary, in one transaction), beside the
+same rows executemany'd into a plain table of the same file.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -22,13 +32,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import REPO, git_commit, load_real, size_label, synthetic_papers
+from bench.corpus import REPO, corpus_file, git_commit, load_real, size_label, synthetic_papers
 from bot.ingest.records import dump_records
 from bot.models import Paper
+from bot.store.sqlite import SqliteStore
 
 BENCH = Path(__file__).resolve().parent
 TARGET_PER_SECOND = 5_000
 TARGET_RSS_MB = 400
+# Issue 12: a day's import (1,000 new papers) into the big database.
+DAY_TARGET_S = {1_000_000: 2.0, 2_500_000: 3.0}
 # Bump when the file recipe changes: cached files are keyed by it.
 FILE_VERSION = 1
 _BASELINE_BATCH = 20_000
@@ -162,6 +175,102 @@ def bench_size(args: argparse.Namespace, size: int, work: Path) -> dict[str, Any
     return results
 
 
+def _parse_size(text: str) -> int:
+    return int(float(text[:-1]) * (1000 if text[-1] == "k" else 1_000_000))
+
+
+def day_papers(real: list[Paper], day: dt.date, count: int, n: int) -> list[Paper]:
+    """``count`` synthetic papers new on ``day`` (ids ``8DDDD.NNNNN``: in no corpus)."""
+    made = synthetic_papers(real, count, seed=f"day-{day.isoformat()}")
+    return [
+        dataclasses.replace(p, id=f"8{n:04d}.{k:05d}", day=day, published_at=None)
+        for k, p in enumerate(made)
+    ]
+
+
+async def _days_into(path: Path, days: list[list[Paper]], observed: dt.datetime) -> list[float]:
+    """Seconds of each day's ``upsert_papers`` into the store at ``path``."""
+    seconds = []
+    async with SqliteStore.open(path) as store:
+        await store.count_papers()  # opened, migrated, warm as a running bot's
+        for n, papers in enumerate(days):
+            start = time.perf_counter()
+            counts = await store.upsert_papers(papers, observed_at=observed + dt.timedelta(n))
+            seconds.append(time.perf_counter() - start)
+            assert counts.new == len(papers), counts
+    return seconds
+
+
+def _bare_days(path: Path, days: list[list[Paper]]) -> list[float]:
+    """The baseline: each day's rows executemany'd into a plain table, one transaction."""
+    db = sqlite3.connect(path)
+    db.execute(f"CREATE TABLE bare_day (id TEXT PRIMARY KEY, {', '.join(_COLUMNS[1:])})")
+    sql = f"INSERT INTO bare_day VALUES ({', '.join('?' * len(_COLUMNS))})"
+    seconds = []
+    for papers in days:
+        rows = [
+            (
+                p.id,
+                p.version,
+                p.title,
+                p.abstract,
+                json.dumps(list(p.authors), ensure_ascii=False),
+                p.published_at.isoformat() if p.published_at else None,
+                p.day.isoformat() if p.day else None,
+                json.dumps(list(p.categories)),
+                p.upvotes,
+                p.source,
+            )
+            for p in papers
+        ]
+        start = time.perf_counter()
+        with db:
+            db.executemany(sql, rows)
+        seconds.append(time.perf_counter() - start)
+    db.close()
+    return seconds
+
+
+def bench_day(args: argparse.Namespace, size: int, work: Path) -> dict[str, Any]:
+    """A day's new papers into a copy of the ``size`` corpus, as the daily fetch writes."""
+    corpus = load_real(args.shared)
+    cached = asyncio.run(corpus_file(corpus, size, args.search_cache or args.cache))
+    copy = work / f"day-{size_label(size)}.sqlite3"
+    start = time.perf_counter()
+    shutil.copyfile(cached, copy)
+    print(f"  [{size_label(size)}] copied {cached.name} in {time.perf_counter() - start:.0f} s")
+    with sqlite3.connect(f"file:{copy}?mode=ro", uri=True) as conn:
+        newest = dt.date.fromisoformat(conn.execute("SELECT max(day) FROM papers").fetchone()[0])
+    real = list(corpus.papers)
+    days = [
+        day_papers(real, newest + dt.timedelta(days=n + 1), args.per_day, n)
+        for n in range(args.days)
+    ]
+    observed = dt.datetime.combine(newest, dt.time(23), tzinfo=dt.UTC)
+    seconds = asyncio.run(_days_into(copy, days, observed))
+    bare = _bare_days(copy, days)
+    for leftover in work.glob(copy.name + "*"):
+        leftover.unlink()
+    target = DAY_TARGET_S.get(size)
+    worst = max(seconds)
+    print(
+        f"  [{size_label(size)}] {args.per_day:,} new papers a day, {args.days} days: "
+        f"{', '.join(f'{x:.2f}' for x in seconds)} s (bare sqlite3 "
+        f"{', '.join(f'{x:.3f}' for x in bare)} s)"
+        + (f"; target <= {target:g} s: {'met' if worst <= target else 'MISSED'}" if target else "")
+    )
+    return {
+        "papers": size,
+        "per_day": args.per_day,
+        "seconds": [round(x, 3) for x in seconds],
+        "worst_s": round(worst, 3),
+        "bare_sqlite3_s": [round(x, 4) for x in bare],
+        "target_s": target,
+        "met": worst <= target if target else None,
+        "load_average_1min_end": round(os.getloadavg()[0], 2),
+    }
+
+
 def print_table(results: dict[str, dict[str, Any]], commit: str) -> None:
     print(
         f"\n`paperbot import FILE` at {commit} (targets: >= {TARGET_PER_SECOND:,} papers/s, "
@@ -187,13 +296,15 @@ def print_table(results: dict[str, dict[str, Any]], commit: str) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
-    sizes = [int(float(s[:-1]) * (1000 if s[-1] == "k" else 1_000_000)) for s in args.sizes]
+    sizes = [_parse_size(s) for s in args.sizes]
     commit = git_commit() if args.repo == REPO else _commit_of(args.repo)
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="paperbot-import-", dir=args.work) as tmp:
         for size in sizes:
             results[size_label(size)] = bench_size(args, size, Path(tmp))
-    print_table(results, commit)
+        for size in map(_parse_size, args.days_into):
+            results[f"day-{size_label(size)}"] = bench_day(args, size, Path(tmp))
+    print_table({k: v for k, v in results.items() if not k.startswith("day-")}, commit)
     data = {
         "meta": {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -226,7 +337,26 @@ def _commit_of(repo: Path) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=lambda s: s.split(","), default=["100k"])
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [x for x in s.split(",") if x],
+        default=["100k"],
+        help="import file sizes (default: 100k; '' for none)",
+    )
+    parser.add_argument(
+        "--days-into",
+        type=lambda s: [x for x in s.split(",") if x],
+        default=[],
+        help="corpus sizes to write a day's papers into (1m,2.5m; default: none)",
+    )
+    parser.add_argument("--per-day", type=int, default=1_000, help="default: %(default)s")
+    parser.add_argument("--days", type=int, default=3, help="default: %(default)s")
+    parser.add_argument(
+        "--search-cache",
+        type=Path,
+        default=None,
+        help="where the search corpora are (bench/corpus.py; default: --cache)",
+    )
     parser.add_argument(
         "--shared", type=Path, default=REPO.parent / "shared" / "data", help="shared/data"
     )

@@ -170,13 +170,40 @@ def ingest_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
             mine["peak_rss_mb"] <= 400,
             _where(meta, name),
         )
+    yield from day_rows(data, name)
+
+
+def day_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
+    """A day's papers written into a big database (``import_bench --days-into``)."""
+    newest: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for run in data.values():
+        meta = run.get("meta", {})
+        for size, figures in run.items():
+            if not size.startswith("day-") or not isinstance(figures, dict):
+                continue
+            if size not in newest or meta.get("date", "") > newest[size][0].get("date", ""):
+                newest[size] = (meta, figures)
+    for meta, figures in newest.values():
+        seconds, bare = figures["seconds"], figures["bare_sqlite3_s"]
+        target = figures.get("target_s")
+        yield Row(
+            "import",
+            f"a day's {figures['per_day']:,} new papers into {figures['papers']:,}, "
+            f"{len(seconds)} days",
+            " / ".join(f"{x:.2f}" for x in seconds) + " s",
+            f"bare sqlite3 {max(bare) * 1000:.0f} ms",
+            _ratio(max(seconds), max(bare)),
+            f"<= {target:g} s" if target else "",
+            figures.get("met"),
+            _where({**meta, "load_average_1min_end": figures.get("load_average_1min_end")}, name),
+        )
 
 
 def digest_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
-    meta = data.get("meta", {})
     build, fanout = data.get("build"), data.get("fanout")
-    where = _where(meta, name)
     if build:
+        # Each part keeps the meta of the run that wrote it (they may run apart).
+        where = _where(build.get("meta", {}), name)
         n = build["subscriptions"]
         again = build.get("after_new_papers_s")
         yield Row(
@@ -209,6 +236,7 @@ def digest_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
             source=where,
         )
     if fanout:
+        where = _where(fanout.get("meta", {}), name)
         yield Row(
             "digests",
             f"fan-out of {fanout['subscriptions']:,} digests at {fanout['rate_per_s']}/s "
@@ -360,8 +388,10 @@ def steps(quick: bool) -> list[Step]:
              ("--backend", "postgres", "--postgres-url", POSTGRES_URL, "--sizes", "real",
               "--queries", "50"),
              "search-postgres.json", search_rows, needs_postgres=True),
-        Step("import", "bench.import_bench", ("--sizes", "100k,1m", "--label", "bench.run"),
-             ("--sizes", "100k", "--label", "bench.run"), "ingest-import.json", ingest_rows),
+        Step("import", "bench.import_bench",
+             ("--sizes", "100k,1m", "--days-into", "1m,2.5m", "--label", "bench.run"),
+             ("--sizes", "100k", "--days-into", "100k", "--label", "bench.run"),
+             "ingest-import.json", ingest_rows),
         Step("digests", "bench.digest_bench", (), ("--subs", "2000"), "digest.json", digest_rows,
              profile=("--profile-out", "digest_profile.txt")),
         Step("recommender", "bench.recommend_bench", (), ("--readers", "60"), "recommend.json",
