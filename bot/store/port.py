@@ -35,17 +35,20 @@ __all__ = [
 class TextQuery:
     """A full-text query in backend-neutral form; every string is a folded token.
 
-        ``groups`` are ANDed (ORed when ``match_any``, at least ``min_groups`` of them when
-        that is set); the alternatives inside one group are ORed (a word and its spelling
-        corrections). ``phrases`` must appear as adjacent
-        tokens, ``authors`` as adjacent tokens in the author names, and no ``excluded`` token
-        may appear. With ``prefix_last`` the last token of the last group also matches as a
-        prefix (for a title typed half-way). ``columns`` restricts groups and phrases to
-        ``title`` / ``abstract`` / ``authors``. With ``unscored`` the caller weighs the papers
-        itself: when no more than ``limit`` papers match, a store may return them all in any
-        order with score 0 rather than score each (scoring is what costs when a common word
-        is asked for). With ``unranked`` too, any ``limit`` matching papers will do (the caller
-    only fills a page). The remaining fields filter on metadata.
+    ``groups`` are ANDed (ORed when ``match_any``, at least ``min_groups`` of them when
+    that is set); the alternatives inside one group are ORed (a word and its spelling
+    corrections). ``phrases`` must appear as adjacent tokens, ``authors`` as adjacent
+    tokens in the author names, and no ``excluded`` token may appear. With
+    ``prefix_last`` the last token of the last group also matches as a prefix (for a
+    title typed half-way). ``columns`` restricts groups and phrases to ``title`` /
+    ``abstract`` / ``authors``.
+
+    With ``unscored`` the caller weighs the papers itself and wants a bounded cost: when
+    no more than ``limit`` papers match, a store may return them all in any order with
+    score 0; when more do, it may choose the best among some hundreds of the newest
+    matches rather than score every match (what costs when only common words are asked
+    for). With ``unranked``, any ``limit`` matching papers will do (the caller only fills
+    a page). The remaining fields filter on metadata.
     """
 
     groups: tuple[tuple[str, ...], ...] = ()

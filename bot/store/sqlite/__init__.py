@@ -35,8 +35,8 @@ _BUSY_MS = 5000
 
 class SqliteStore(
     Spelling,  # before PaperTables, whose vocabulary it reads
+    TextSearch,  # before PaperTables too, whose word counts it reads
     PaperTables,
-    TextSearch,
     SubscriptionTables,
     DeliveryTables,
     SignalTables,

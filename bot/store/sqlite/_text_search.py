@@ -5,19 +5,29 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import replace
+from typing import Any
 
 from bot.errors import StoreError
 from bot.store.port import TextQuery
-from bot.store.sqlite._connections import Connections
+from bot.store.sqlite._bm25 import phrases_of, top_by_bm25
+from bot.store.sqlite._papers import PaperTables
 
 __all__ = ["TextSearch"]
 
 log = logging.getLogger(__name__)
 
 _FTS_COLUMN = {"title": "title", "abstract": "abstract", "authors": "authors_text"}
+# Each index's columns and their weights in its rank (as the migrations configure it).
+_INDEX = {
+    "titles_fts": (("title", "authors"), (10.0, 4.0)),
+    "papers_fts": (("title", "abstract", "authors"), (2.0, 1.0, 1.0)),
+}
+# How many of its matches an unscored query weighs, in Python (see _bm25.py), newest
+# first: FTS5's bm25 would weigh every match, and count every paper holding each word.
+_WEIGHED = {"titles_fts": 250, "papers_fts": 150}
 
 
-class TextSearch(Connections):
+class TextSearch(PaperTables):
     """The full-text search part of ``SqliteStore`` (reads only)."""
 
     async def text_search(self, query: TextQuery, *, limit: int) -> list[tuple[str, float]]:
@@ -36,15 +46,27 @@ class TextSearch(Connections):
                 f"WHERE {index} MATCH ? {''.join(' AND ' + w for w in where)}"
             )
             params = [match, *params]
+            newest = f"ORDER BY {index}.rowid DESC"
+            if query.unranked:
+                return await self._search(
+                    f"SELECT p.id, 0.0 {found} {newest} LIMIT ?", [*params, limit], match
+                )
             if query.unscored:
                 # bm25 counts the papers holding each word of the query, a whole doclist
-                # for a common one, however few papers match: when they all fit, the
-                # caller has them without a score.
-                rows = await self._search(
-                    f"SELECT p.id, 0.0 {found} LIMIT ?", [*params, limit + 1], match
-                )
-                if len(rows) <= limit or query.unranked:
-                    return rows[:limit]
+                # for a common one, and scores every match: at 1M papers tens of ms
+                # however few match, hundreds for a common title. The caller has all
+                # matches when they fit, else the best of the newest few hundred, weighed
+                # in Python from their text: the cost stays that of a few hundred papers.
+                columns, weights = _INDEX[index]
+                text = ", ".join(f"p.{_FTS_COLUMN[c]}" for c in columns)
+                sql = f"SELECT p.id, {text} {found} {newest} LIMIT ?"
+                rows = await self._text_rows(sql, [*params, _WEIGHED[index]], match)
+                if len(rows) <= limit:
+                    return [(row[0], 0.0) for row in rows]
+                phrases = phrases_of(query, columns)
+                docs = await self.term_counts({t for p in phrases for t in p.tokens})
+                total = await self.count_papers()
+                return top_by_bm25(rows, phrases, weights, docs, total, limit)
             # `ORDER BY rank` lets FTS5 keep only the best rows; each index's rank (a
             # weighted bm25) is configured by the migrations.
             sql = f"SELECT p.id, -rank {found} ORDER BY rank LIMIT ?"
@@ -61,13 +83,15 @@ class TextSearch(Connections):
         return await self._search(sql, params, match)
 
     async def _search(self, sql: str, params: list[object], match: str) -> list[tuple[str, float]]:
+        return [(pid, float(score)) for pid, score in await self._text_rows(sql, params, match)]
+
+    async def _text_rows(self, sql: str, params: list[object], match: str) -> list[Any]:
         try:
-            rows = await self._rows(sql, params, failure="search failed")
+            return await self._rows(sql, params, failure="search failed")
         except StoreError as exc:
             # Every token is quoted, so this is a bug, not the user's fault.
             log.error("full-text query failed: %r: %s", match, exc.__cause__)
             raise
-        return [(pid, float(score)) for pid, score in rows]
 
 
 def _quote(token: str) -> str:
