@@ -9,12 +9,14 @@ import random
 import re
 import sqlite3
 import subprocess
+import sys
 import time
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.cli.progress import progress_bar
 from bench.snapshot import build_snapshot
 from bot.ingest.files import read_file
 from bot.ingest.records import SNAPSHOT
@@ -180,22 +182,26 @@ async def corpus_file(corpus: Corpus, size: int | None, cache: Path) -> Path:
         leftover.unlink()
     print(f"[{label}] building {path.name}: {len(real):,} real + {extra:,} synthetic papers")
     start = time.perf_counter()
-    async with SqliteStore.open(partial) as store:
-        for i in range(0, len(real), BATCH):
-            await store.upsert_papers(real[i : i + BATCH], observed_at=_OBSERVED)
-        batch: list[Paper] = []
-        done = 0
-        for paper in synthetic_papers(real, extra, f"paperbot-bench-{VERSION}-{label}"):
-            batch.append(paper)
-            if len(batch) == BATCH:
+    # A bar on a terminal; in a log (bench.run), a line every 100,000 papers.
+    with progress_bar(f"[{label}] synthetic papers") as shown:
+        async with SqliteStore.open(partial) as store:
+            for i in range(0, len(real), BATCH):
+                await store.upsert_papers(real[i : i + BATCH], observed_at=_OBSERVED)
+            batch: list[Paper] = []
+            done = 0
+            for paper in synthetic_papers(real, extra, f"paperbot-bench-{VERSION}-{label}"):
+                batch.append(paper)
+                if len(batch) == BATCH:
+                    await store.upsert_papers(batch, observed_at=_OBSERVED)
+                    done += len(batch)
+                    batch.clear()
+                    shown(done, extra)
+                    if done % 100_000 == 0 and not sys.stderr.isatty():
+                        rate = done / (time.perf_counter() - start)
+                        print(f"[{label}]   {done:,}/{extra:,} synthetic ({rate:,.0f} papers/s)")
+            if batch:
                 await store.upsert_papers(batch, observed_at=_OBSERVED)
-                done += len(batch)
-                batch.clear()
-                if done % 100_000 == 0:
-                    rate = done / (time.perf_counter() - start)
-                    print(f"[{label}]   {done:,}/{extra:,} synthetic ({rate:,.0f} papers/s)")
-        if batch:
-            await store.upsert_papers(batch, observed_at=_OBSERVED)
+            shown(extra, extra)
     # Closing the last connection folds the WAL into the file, so one file is the corpus.
     partial.rename(path)
     mb = path.stat().st_size / 1e6
