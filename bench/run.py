@@ -380,7 +380,8 @@ def soak_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
 
 def steps(quick: bool) -> list[Step]:
     return [
-        Step("search", "bench.search_bench", ("--sizes", "real,100k,1m", "--queries", "200"),
+        Step("search", "bench.search_bench",
+             ("--sizes", "real,100k,1m,2.5m", "--queries", "200"),
              ("--sizes", "real", "--queries", "100"), "search.json", search_rows),
         Step("search-postgres", "bench.search_bench",
              ("--backend", "postgres", "--postgres-url", POSTGRES_URL, "--sizes", "real,100k",
@@ -396,7 +397,7 @@ def steps(quick: bool) -> list[Step]:
              profile=("--profile-out", "digest_profile.txt")),
         Step("recommender", "bench.recommend_bench", (), ("--readers", "60"), "recommend.json",
              recommend_rows),
-        Step("memory", "bench.memory_bench", ("--sizes", "100k,1m"),
+        Step("memory", "bench.memory_bench", ("--sizes", "100k,1m,2.5m"),
              ("--sizes", "real", "--queries", "60"), "memory.json", memory_rows),
         Step("round trip", "bench.roundtrip_bench", (), ("--commands", "60"), "roundtrip.json",
              roundtrip_rows, cache=False),
