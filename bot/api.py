@@ -36,7 +36,14 @@ from bot.commands import (
 from bot.commands import invocation as named_invocation
 from bot.delivery.digest import DigestBuilder, Due, render_digest
 from bot.delivery.scheduler import Scheduler
-from bot.errors import InvalidInput, NotFound, SourceError, StoreError, UserError
+from bot.errors import (
+    InvalidInput,
+    NotFound,
+    SourceError,
+    StoreError,
+    Unavailable,
+    UserError,
+)
 from bot.ids import parse_arxiv_id
 from bot.models import (
     ActionKind,
@@ -61,6 +68,7 @@ from bot.subscriptions.options import zone_names
 from bot.text import STOPWORDS
 
 __all__ = [
+    "RESTARTING",
     "InstallationStore",
     "PaperLookup",
     "PaperService",
@@ -71,6 +79,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# The answer to a command while the bot stops (``PaperService.drain``).
+RESTARTING = "paperbot is restarting: try again in a minute."
 # Suggestions offered at once (Discord shows at most 25).
 MAX_SUGGESTIONS = 25
 
@@ -109,10 +119,21 @@ def _in_flight(
 
     @functools.wraps(method)
     async def counted(self: PaperService, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if self._stopping:
+            # The database closes in a few seconds: not the moment to start.
+            raise Unavailable(RESTARTING)
         self._busy += 1
         self._idle.clear()
         try:
             return await method(self, *args, **kwargs)
+        except UserError:
+            raise
+        except Exception as exc:
+            if not self._stopping:
+                raise
+            # Still running when the drain ran out: the database closed under it.
+            log.warning("%s failed while stopping: %r", method.__name__, exc)
+            raise Unavailable(RESTARTING) from exc
         finally:
             self._busy -= 1
             if not self._busy:
@@ -142,10 +163,13 @@ class PaperService:
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopping = False
 
     async def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the commands in flight to finish; whether
-        they all did."""
+        they all did. From now on every command is answered :data:`RESTARTING`, as is
+        one still running that fails once the database is closed."""
+        self._stopping = True
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:

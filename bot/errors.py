@@ -4,7 +4,8 @@
     ├── UserError                 the user asked for something we cannot do; the message
     │   │                         is short, friendly and safe to show in chat as it is
     │   ├── InvalidInput          a command, option or value the user typed is wrong
-    │   └── NotFound              a paper (or other thing) the user named does not exist
+    │   ├── NotFound              a paper (or other thing) the user named does not exist
+    │   └── Unavailable           the bot cannot answer now (it is restarting)
     ├── ConfigError               a setting is missing or wrong; names the variable
     ├── SourceError               an upstream (Hugging Face, arXiv) failed
     │   ├── SourceUnavailable     could not reach it at all (offline, DNS, timeout)
@@ -26,6 +27,7 @@ __all__ = [
     "SourceResponseError",
     "SourceUnavailable",
     "StoreError",
+    "Unavailable",
     "UserError",
 ]
 
@@ -44,6 +46,10 @@ class InvalidInput(UserError):
 
 class NotFound(UserError):
     """The thing the user named does not exist."""
+
+
+class Unavailable(UserError):
+    """The bot cannot answer now (it is stopping); asking again soon will work."""
 
 
 class ConfigError(PaperbotError):

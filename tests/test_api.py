@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 
 from bot.api import PaperService
-from bot.errors import InvalidInput, NotFound, SourceUnavailable, UserError
+from bot.commands import parse_text
+from bot.errors import InvalidInput, NotFound, SourceUnavailable, Unavailable, UserError
 from bot.models import Paper, Period
 from bot.ranking.topics import Topic
 from bot.store import PaperStore
@@ -185,3 +187,29 @@ async def test_a_topic_matches_british_and_american_spellings(
     for topic in ("normalisation", "normalization"):
         reply = await service.run_text(f"trending week {topic}")
         assert "2503.10622" in [c.paper_id for c in reply.cards], topic
+
+
+async def test_a_stopping_bot_says_it_is_restarting_instead_of_failing(
+    fresh_store: PaperStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = PaperService(fresh_store)
+    started, release = asyncio.Event(), asyncio.Event()
+    real = type(fresh_store).text_search
+
+    async def slow_search(self: PaperStore, *args: object, **kw: object) -> object:
+        started.set()
+        await release.wait()  # outlasts the drain
+        return await real(self, *args, **kw)  # type: ignore[arg-type]
+
+    # A search still running when the drain runs out and the database closes under it.
+    monkeypatch.setattr(type(fresh_store), "text_search", slow_search)
+    search = asyncio.create_task(service.run(parse_text("search diffusion"), None))
+    await started.wait()
+    assert not await service.drain(0.01)
+    # Meanwhile, a new command is not started at all.
+    with pytest.raises(Unavailable, match="restarting"):
+        await service.run(parse_text("trending"), None)
+    await fresh_store.close()
+    release.set()
+    with pytest.raises(Unavailable, match="restarting: try again"):
+        await search

@@ -124,7 +124,10 @@ def _suggester(service: PaperService, suggest: Suggest) -> Suggester:
     async def suggestions(
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await service.complete(suggest, current, caller_of(interaction))
+        try:
+            found = await service.complete(suggest, current, caller_of(interaction))
+        except UserError:  # restarting: nothing to suggest
+            return []
         return [_choice(c.name, c.value) for c in found][:MAX_CHOICES]
 
     return suggestions
