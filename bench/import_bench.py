@@ -42,6 +42,8 @@ TARGET_PER_SECOND = 5_000
 TARGET_RSS_MB = 400
 # Issue 12: a day's import (1,000 new papers) into the big database.
 DAY_TARGET_S = {1_000_000: 2.0, 2_500_000: 3.0}
+# Papers written one at a time after the days, to time a write that is not a batch.
+_SINGLES = 20
 # Bump when the file recipe changes: cached files are keyed by it.
 FILE_VERSION = 1
 _BASELINE_BATCH = 20_000
@@ -188,9 +190,12 @@ def day_papers(real: list[Paper], day: dt.date, count: int, n: int) -> list[Pape
     ]
 
 
-async def _days_into(path: Path, days: list[list[Paper]], observed: dt.datetime) -> list[float]:
-    """Seconds of each day's ``upsert_papers`` into the store at ``path``."""
-    seconds = []
+async def _days_into(
+    path: Path, days: list[list[Paper]], singles: list[Paper], observed: dt.datetime
+) -> tuple[list[float], list[float]]:
+    """Seconds of each day's ``upsert_papers`` into the store at ``path``, then of each
+    of ``singles`` written alone (a paper looked up on arXiv is written so)."""
+    seconds, alone = [], []
     async with SqliteStore.open(path) as store:
         await store.count_papers()  # opened, migrated, warm as a running bot's
         for n, papers in enumerate(days):
@@ -198,7 +203,12 @@ async def _days_into(path: Path, days: list[list[Paper]], observed: dt.datetime)
             counts = await store.upsert_papers(papers, observed_at=observed + dt.timedelta(n))
             seconds.append(time.perf_counter() - start)
             assert counts.new == len(papers), counts
-    return seconds
+        later = observed + dt.timedelta(len(days))
+        for paper in singles:
+            start = time.perf_counter()
+            await store.upsert_papers([paper], observed_at=later)
+            alone.append(time.perf_counter() - start)
+    return seconds, alone
 
 
 def _bare_days(path: Path, days: list[list[Paper]]) -> list[float]:
@@ -246,8 +256,9 @@ def bench_day(args: argparse.Namespace, size: int, work: Path) -> dict[str, Any]
         day_papers(real, newest + dt.timedelta(days=n + 1), args.per_day, n)
         for n in range(args.days)
     ]
+    singles = day_papers(real, newest + dt.timedelta(days=args.days + 1), _SINGLES, 9999)
     observed = dt.datetime.combine(newest, dt.time(23), tzinfo=dt.UTC)
-    seconds = asyncio.run(_days_into(copy, days, observed))
+    seconds, alone = asyncio.run(_days_into(copy, days, singles, observed))
     bare = _bare_days(copy, days)
     for leftover in work.glob(copy.name + "*"):
         leftover.unlink()
@@ -259,12 +270,21 @@ def bench_day(args: argparse.Namespace, size: int, work: Path) -> dict[str, Any]
         f"{', '.join(f'{x:.3f}' for x in bare)} s)"
         + (f"; target <= {target:g} s: {'met' if worst <= target else 'MISSED'}" if target else "")
     )
+    one = sorted(alone)
+    print(
+        f"  [{size_label(size)}] one paper written alone, {len(one)} times: median "
+        f"{one[len(one) // 2] * 1000:.1f} ms, slowest {one[-1] * 1000:.1f} ms"
+    )
     return {
         "papers": size,
         "per_day": args.per_day,
         "seconds": [round(x, 3) for x in seconds],
         "worst_s": round(worst, 3),
         "bare_sqlite3_s": [round(x, 4) for x in bare],
+        "single_write_ms": {
+            "median": round(one[len(one) // 2] * 1000, 2),
+            "max": round(one[-1] * 1000, 2),
+        },
         "target_s": target,
         "met": worst <= target if target else None,
         "load_average_1min_end": round(os.getloadavg()[0], 2),

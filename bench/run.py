@@ -197,6 +197,16 @@ def day_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
             figures.get("met"),
             _where({**meta, "load_average_1min_end": figures.get("load_average_1min_end")}, name),
         )
+        alone = figures.get("single_write_ms")
+        if alone:
+            yield Row(
+                "import",
+                f"one paper written alone into {figures['papers']:,}: median / slowest",
+                f"{alone['median']:.1f} / {alone['max']:.1f} ms",
+                source=_where(
+                    {**meta, "load_average_1min_end": figures.get("load_average_1min_end")}, name
+                ),
+            )
 
 
 def digest_rows(data: dict[str, Any], name: str) -> Iterator[Row]:
