@@ -135,7 +135,11 @@ async def open_app(
     headers = {"User-Agent": f"paperbot/{__version__} (+https://github.com/paperbot)"}
     async with (
         httpx.AsyncClient(timeout=timeout, headers=headers, follow_redirects=True) as http,
-        open_store(settings.database_url, pool_size=settings.db_pool_size) as store,
+        open_store(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            cache_mb=settings.db_cache_mb,
+        ) as store,
     ):
         if load_snapshot:
             report = await load_snapshot_if_empty(store, now=utcnow(), on_count=on_first_run)

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     refresh_minutes: float = Field(default=60.0, ge=1, le=10_080, allow_inf_nan=False)
     # Connections a PostgreSQL store keeps at most (SQLite ignores it).
     db_pool_size: int = Field(default=10, ge=2, le=1000)
+    # Memory each SQLite connection keeps for database pages (PostgreSQL ignores it).
+    db_cache_mb: int = Field(default=16, ge=1, le=4096)
 
     @field_validator("arxiv_categories", mode="before")
     @classmethod

@@ -59,6 +59,7 @@ WRONG = {
     "PAPERBOT_GRACE_HOURS": ("nan", "'nan': input should be a finite number"),
     "PAPERBOT_REFRESH_MINUTES": ("soon", "'soon': input should be a valid number"),
     "PAPERBOT_DB_POOL_SIZE": ("1", "'1': input should be greater than or equal to 2"),
+    "PAPERBOT_DB_CACHE_MB": ("0", "'0': input should be greater than or equal to 1"),
 }
 
 

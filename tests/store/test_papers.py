@@ -6,12 +6,13 @@ import datetime as dt
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from bot.errors import ConfigError, StoreError
 from bot.models import Paper
-from bot.store import PaperStore, TextQuery, open_store
+from bot.store import PaperStore, SqliteStore, TextQuery, open_store
 from bot.store.sqlite.migrations import MIGRATIONS
 from tests.conftest import refusing_database
 
@@ -284,6 +285,14 @@ async def test_a_failed_write_leaves_nothing(
         await store.upsert_papers([paper("2601.00002"), paper("2601.00003")], observed_at=T0)
     assert await store.count_papers() == 1
     assert await store.get_paper("2601.00002") is None
+
+
+async def test_each_connection_keeps_the_page_cache_it_is_given(tmp_path: Path) -> None:
+    # PAPERBOT_DB_CACHE_MB bounds the memory a big database's pages take in the process.
+    async with open_store(f"sqlite:///{tmp_path}/c.sqlite3", cache_mb=3) as s:
+        store = cast(SqliteStore, s)
+        for db in (store._reader, store._writer):
+            assert await (await db.execute("PRAGMA cache_size")).fetchone() == (-3 * 1024,)
 
 
 async def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:

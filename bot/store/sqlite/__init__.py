@@ -26,11 +26,14 @@ from bot.store.sqlite._subscriptions import SubscriptionTables
 from bot.store.sqlite._text_search import TextSearch
 from bot.store.sqlite.migrations import add_functions, apply_migrations
 
-__all__ = ["SqliteStore"]
+__all__ = ["DEFAULT_CACHE_MB", "SqliteStore"]
 
 log = logging.getLogger(__name__)
 
 _BUSY_MS = 5000
+# Pages each connection keeps in memory (PAPERBOT_DB_CACHE_MB); SQLite's own default is
+# 2 MB. The operating system caches the file besides.
+DEFAULT_CACHE_MB = 16
 
 
 class SqliteStore(
@@ -61,8 +64,11 @@ class SqliteStore(
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: str | Path) -> AsyncIterator[SqliteStore]:
-        """Open (creating if needed) the database at ``path`` and migrate it.
+    async def open(
+        cls, path: str | Path, *, cache_mb: int = DEFAULT_CACHE_MB
+    ) -> AsyncIterator[SqliteStore]:
+        """Open (creating if needed) the database at ``path`` and migrate it; each of its
+        two connections keeps at most ``cache_mb`` MB of pages in memory.
 
         ``:memory:`` is a private database that is gone once closed. It lives in a
         temporary file: two connections cannot share an in-memory database in WAL mode.
@@ -79,6 +85,8 @@ class SqliteStore(
             writer = await _connect(path)
             try:
                 await writer.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+                # Negative: a size in KiB, however big the pages.
+                await writer.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")
                 await writer.execute("PRAGMA journal_mode=WAL")
                 await writer.execute("PRAGMA foreign_keys=ON")
                 # A private database does not outlive the process: no need to sync it.
@@ -87,6 +95,7 @@ class SqliteStore(
                 await apply_migrations(writer)
                 reader = await _connect(path)
                 await reader.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+                await reader.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")
                 # Reads only: a write that strays here fails instead of bypassing the lock.
                 await reader.execute("PRAGMA query_only=1")
             except sqlite3.DatabaseError as exc:
