@@ -8,8 +8,8 @@ The plan, in order, stopping once there are enough candidates:
 2. only when step 1 found more papers than there is room for: the same with the
    stopwords typed too (the exact title), and the whole query as one author's name;
 3. for a sentence-long query no title found reads like: the query as a phrase anywhere
-   (remembered from an abstract), its runs of words between stopwords first; when papers
-   hold it, that is all;
+   (remembered from an abstract), its runs of words between stopwords, then those runs
+   as close together as typed; when papers hold it, that is all;
 4. every word but one in titles, then every rare word anywhere, then any of the rarest
    words in titles, for a half-remembered title with a wrong word.
 
@@ -159,21 +159,28 @@ def plan(
             # The words as typed, in order, find the few papers holding them where the
             # rare words alone find thousands. First without the stopwords, whose
             # positions FTS5 would read in nearly every paper the other words are in
-            # (2-6 times the cost at 1M papers); the whole phrase only when that finds
-            # more papers than there is room for.
+            # (2-6 times the cost at 1M papers); only when that finds more papers than
+            # there is room for, its runs as close as the query has them.
             tokens = tuple(tokenize(query.text))
-            pieces = tuple(
-                tuple(run)
-                for stop, run in itertools.groupby(tokens, key=lambda t: t in STOPWORDS)
+            runs = [
+                [*run]
+                for stop, run in itertools.groupby(enumerate(tokens), lambda t: t[1] in STOPWORDS)
                 if not stop
-            )
+            ]
+            pieces = tuple(tuple(t for _, t in run) for run in runs)
+            whole = replace(filters, phrases=(tokens,))
             if pieces and pieces != (tokens,):
                 # Unranked: when it finds too many, the whole phrase follows.
                 quotes.add(len(stages))
                 stages.append(replace(filters, phrases=pieces, unranked=True))
                 narrowings.add(len(stages))
+                if len(pieces) > 1:
+                    # Its runs as many words apart as the stopwords between them: the
+                    # stopwords' positions (a, for, and) are what FTS5 reads longest.
+                    apart = runs[-1][0][0] - runs[0][-1][0] - 1
+                    whole = replace(filters, phrases=pieces, near=apart)
             quotes.add(len(stages))
-            stages.append(replace(filters, phrases=(tokens,)))
+            stages.append(whole)
         # Every word but one, of the four rarest: the papers with every word but one of
         # the whole query are among them, and each of the (k-1)-word ANDs FTS5 ORs
         # reads the doclists of its words again (8 of 7 words took 30 ms at 1M papers).

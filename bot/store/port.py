@@ -41,7 +41,9 @@ class TextQuery:
     tokens in the author names, and no ``excluded`` token may appear. With
     ``prefix_last`` the last token of the last group also matches as a prefix (for a
     title typed half-way). ``columns`` restricts groups and phrases to ``title`` /
-    ``abstract`` / ``authors``.
+    ``abstract`` / ``authors``. With ``near`` the phrases must be that many tokens or
+    fewer apart, in one column (FTS5's NEAR: a phrase with its stopwords left out); a
+    store may ignore it and ask for all the phrases anywhere.
 
     With ``unscored`` the caller weighs the papers itself and wants a bounded cost: when
     no more than ``limit`` papers match, a store may return them all in any order with
@@ -64,6 +66,7 @@ class TextQuery:
     # At least this many of ``groups`` must match (0: all of them, or one if match_any).
     min_groups: int = 0
     columns: tuple[str, ...] = ()
+    near: int = 0
     unscored: bool = False
     unranked: bool = False
 

@@ -262,6 +262,18 @@ async def test_an_unscored_search_still_keeps_the_best_when_not_all_fit(
     assert len(await store.text_search(flow, limit=13)) == 13
 
 
+async def test_near_phrases_are_found_close_together(store: PaperStore) -> None:
+    close = paper("2601.00001", title="Flow", abstract="Models of the flow field matter.")
+    far = paper("2601.00002", title="Flow", abstract="Models are many; each flow field is one.")
+    await store.upsert_papers([close, far], observed_at=T0)
+    near = TextQuery(phrases=(("models",), ("flow", "field")), near=2)
+    found = {pid for pid, _ in await store.text_search(near, limit=5)}
+    # A store may ignore ``near`` (PostgreSQL does): then both papers hold the phrases.
+    assert found == (
+        {"2601.00001"} if isinstance(store, SqliteStore) else {"2601.00001", "2601.00002"}
+    )
+
+
 async def test_tokens_with_fts_syntax_are_only_text(store: PaperStore) -> None:
     await store.upsert_papers([paper()], observed_at=T0)
     hostile = ['"', "NEAR(", "*", "AND", "OR", "NOT", "title:", ")", "^"]

@@ -106,6 +106,9 @@ def _fts_expression(q: TextQuery) -> str:
         alts = [_quote(t) + ("*" if last and j == 0 else "") for j, t in enumerate(group)]
         groups.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
     phrases = ["(" + " + ".join(map(_quote, p)) + ")" for p in q.phrases if p]
+    if q.near and len(phrases) > 1:
+        near = " ".join(" + ".join(map(_quote, p)) for p in q.phrases if p)
+        phrases = [f"NEAR({near}, {q.near})"]
     if q.columns:
         cols = " ".join(_FTS_COLUMN[c] for c in q.columns)
         groups = [f"{{{cols}}} : {g}" for g in groups]
