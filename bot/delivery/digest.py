@@ -158,10 +158,10 @@ class DigestBuilder:
             return []
         # Each build starts from the state the one before it committed.
         async with self._lock:
-            job = await self._job(due)
-            # Ranking is CPU work: in a worker thread, the event loop (and the chat
-            # gateway sharing it) keeps answering meanwhile.
             with _collector_paused():
+                job = await self._job(due)
+                # Ranking is CPU work: in a worker thread, the event loop (and the chat
+                # gateway sharing it) keeps answering meanwhile.
                 built = await asyncio.to_thread(_rank_all, job)
             self._indexed = built.indexed
             if job.idf is not None:
@@ -245,7 +245,9 @@ def _collector_paused() -> Iterator[None]:
     for 0.3 s here: the event loop (the chat gateway's heartbeat) stopped that long. A
     build makes no reference cycles (``gc.collect()`` after one finds none), so pausing
     the collector lets nothing pile up; freezing the survivors (``gc.freeze``, O(1))
-    keeps later collections from walking them again.
+    keeps later collections from walking them again. Paused from the first read: reading
+    the window's 7,310 papers set off a full collection of the 195,000 objects
+    bench.digest_bench's process held (100 ms, the first build's longest stall).
     """
     enabled = gc.isenabled()
     gc.disable()
